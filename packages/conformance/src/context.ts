@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import type { DriverLimits, EventStore, KeyValueDriver, NewEvent, ReadOptions, StoredEvent } from '@keyvent/core';
+
+/** The test functions the suite registers with: Jest's and Vitest's globals fit as they are. */
+export interface TestApi {
+  describe: (name: string, body: () => void) => void;
+  it: (name: string, test: () => Promise<void>, timeout?: number) => void;
+  beforeAll: (hook: () => Promise<void>, timeout?: number) => void;
+  afterAll: (hook: () => Promise<void>, timeout?: number) => void;
+}
+
+export interface ConformanceOptions {
+  /** The driver's name in test titles. */
+  name: string;
+  /** Makes a driver on the real backend. Called once for the suite, and again by the lifecycle cases. */
+  createDriver: () => KeyValueDriver | Promise<KeyValueDriver>;
+  /** Length of the long-stream cases. Default 10,000. */
+  longStreamLength?: number;
+  /** Timeout of each case in milliseconds. Default 60,000. */
+  timeout?: number;
+}
+
+/** What each concern's cases share: the test API, the suite's store and driver, and helpers. */
+export interface SuiteContext {
+  it: (name: string, test: () => Promise<void>, timeout?: number) => void;
+  options: Required<ConformanceOptions>;
+  store: () => EventStore;
+  driver: () => KeyValueDriver;
+  limits: () => DriverLimits;
+  /** The largest commit the driver takes (at most 100), for building long streams. */
+  commitSize: () => number;
+}
+
+/** A stream key no other case (or concurrent run) uses. */
+export function uniqueKey(label: string): string {
+  return `conformance/${label}/${randomUUID()}`;
+}
+
+export function makeEvents(count: number, type = 'Tested', start = 1): NewEvent[] {
+  return Array.from({ length: count }, (_, i) => ({ type, data: { n: start + i } }));
+}
+
+export async function readAll(store: EventStore, key: string, options?: ReadOptions): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for await (const event of store.readStream(key, options)) events.push(event);
+  return events;
+}
+
+export const sequencesOf = (events: readonly StoredEvent[]) => events.map((event) => event.sequence);
+
+export function range(from: number, to: number): number[] {
+  return from > to ? [] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/** Appends `length` events in commits of `commitSize`, each at its exact expected version. */
+export async function appendMany(store: EventStore, key: string, length: number, commitSize: number): Promise<void> {
+  for (let version = 0; version < length; version += commitSize) {
+    const count = Math.min(commitSize, length - version);
+    await store.append(key, makeEvents(count, 'Tested', version + 1), { expectedVersion: version });
+  }
+}
+
+/** Polls until `condition` holds, failing after `timeoutMs`. For asynchronous deliveries. */
+export async function eventually(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Runs `action`, which must fail with an error that `guard` accepts; returns that error. */
+export async function expectError<T>(action: () => Promise<unknown>, guard: (error: unknown) => error is T, what: string): Promise<T> {
+  let outcome: unknown;
+  try {
+    outcome = await action();
+  } catch (error) {
+    if (guard(error)) return error;
+    throw new Error(`expected ${what}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
+  }
+  throw new Error(`expected ${what}, but the call succeeded with ${JSON.stringify(outcome)?.slice(0, 200)}`);
+}

@@ -1,0 +1,69 @@
+import { createStore, type EventStore, type KeyValueDriver } from '@keyvent/core';
+import { appendCases } from './append.js';
+import { concurrencyCases } from './concurrency.js';
+import type { ConformanceOptions, SuiteContext, TestApi } from './context.js';
+import { dataCases } from './data.js';
+import { keyCases } from './keys.js';
+import { lifecycleCases } from './lifecycle.js';
+import { limitCases } from './limits.js';
+import { listCases } from './list.js';
+import { readCases } from './read.js';
+import { subscribeCases } from './subscribe.js';
+
+export type { ConformanceOptions, TestApi } from './context.js';
+
+const concerns = {
+  append: appendCases,
+  concurrency: concurrencyCases,
+  read: readCases,
+  list: listCases,
+  keys: keyCases,
+  data: dataCases,
+  limits: limitCases,
+  subscribe: subscribeCases,
+  lifecycle: lifecycleCases,
+};
+
+/**
+ * Registers the keyvent conformance suite for one driver: every rule an event store must keep, run
+ * against the real backend. Call it from a test file of your driver; Jest's and Vitest's globals fit.
+ *
+ * @example
+ * ```ts
+ * import { afterAll, beforeAll, describe, it } from '@jest/globals';
+ * import { registerConformanceSuite } from '@keyvent/conformance';
+ *
+ * registerConformanceSuite({ describe, it, beforeAll, afterAll }, {
+ *   name: 'my-driver',
+ *   createDriver: () => createMyDriver({ endpoint: process.env.MY_ENDPOINT! }),
+ * });
+ * ```
+ */
+export function registerConformanceSuite(api: TestApi, options: ConformanceOptions): void {
+  const settings: Required<ConformanceOptions> = { longStreamLength: 10_000, timeout: 60_000, ...options };
+  let driver: KeyValueDriver | undefined;
+  let store: EventStore | undefined;
+  const context: SuiteContext = {
+    it: (name, test, timeout) => api.it(name, test, timeout ?? settings.timeout),
+    options: settings,
+    store: () => store ?? fail('store'),
+    driver: () => driver ?? fail('driver'),
+    limits: () => context.driver().limits ?? {},
+    commitSize: () => Math.min(100, context.limits().maxEventsPerCommit ?? 100),
+  };
+
+  api.describe(`keyvent conformance: ${settings.name}`, () => {
+    api.beforeAll(async () => {
+      driver = await settings.createDriver();
+      store = createStore(driver);
+    }, settings.timeout);
+    api.afterAll(async () => {
+      await store?.close();
+    }, settings.timeout);
+    for (const [concern, register] of Object.entries(concerns)) api.describe(concern, () => register(context));
+  });
+}
+
+function fail(what: string): never {
+  throw new Error(`[keyvent] [conformance] the suite's ${what} is not ready: did createDriver fail in beforeAll?`);
+}

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import type { StoredEvent } from '@keyvent/core';
+import { eventually, makeEvents, range, uniqueKey, type SuiteContext } from './context.js';
+
+export function subscribeCases({ it, store }: SuiteContext): void {
+  /** Subscribes for the events of one stream only (the store is shared by concurrent cases). */
+  function collect(key: string): { events: StoredEvent[]; stop: () => void } {
+    const events: StoredEvent[] = [];
+    const stop = store().subscribe((event) => {
+      if (event.key === key) events.push(event);
+    });
+    return { events, stop };
+  }
+
+  it('delivers every committed event to a subscriber, in commit order', async () => {
+    const key = uniqueKey('subscribe');
+    const { events, stop } = collect(key);
+    await store().append(key, makeEvents(2), { expectedVersion: 0 });
+    await store().append(key, makeEvents(3), { expectedVersion: 2 });
+    await eventually(() => events.length === 5);
+    stop();
+    assert.deepEqual(events.map((event) => event.sequence), [1, 2, 3, 4, 5]);
+    assert.ok(events.every((event) => typeof event.id === 'string' && event.key === key));
+  });
+
+  it('delivers the stream in sequence order under 8 concurrent appenders', async () => {
+    const key = uniqueKey('subscribe');
+    const { events, stop } = collect(key);
+    await Promise.all(Array.from({ length: 8 }, () => store().append(key, makeEvents(2), { expectedVersion: 'any' })));
+    await eventually(() => events.length === 16);
+    stop();
+    assert.deepEqual(events.map((event) => event.sequence), range(1, 16));
+  });
+
+  it('does not deliver the events of a refused commit', async () => {
+    const key = uniqueKey('subscribe');
+    const { events, stop } = collect(key);
+    await store().append(key, makeEvents(1, 'Kept'), { expectedVersion: 0 });
+    await assert.rejects(store().append(key, makeEvents(1, 'Refused'), { expectedVersion: 0 }));
+    await store().append(key, makeEvents(1, 'After'), { expectedVersion: 1 });
+    await eventually(() => events.length === 2);
+    stop();
+    assert.deepEqual(events.map((event) => event.type), ['Kept', 'After']);
+  });
+
+  it('stops delivering after unsubscribe', async () => {
+    const key = uniqueKey('subscribe');
+    const { events, stop } = collect(key);
+    const marker = collect(key);
+    await store().append(key, makeEvents(1));
+    await eventually(() => events.length === 1);
+    stop();
+    await store().append(key, makeEvents(1));
+    await eventually(() => marker.events.length === 2);
+    marker.stop();
+    assert.equal(events.length, 1);
+  });
+
+  it('delivers to every subscriber', async () => {
+    const key = uniqueKey('subscribe');
+    const first = collect(key);
+    const second = collect(key);
+    await store().append(key, makeEvents(3));
+    await eventually(() => first.events.length === 3 && second.events.length === 3);
+    first.stop();
+    second.stop();
+    assert.deepEqual(first.events, second.events);
+  });
+
+  it('reports a failing handler to its onError and keeps the commit and other subscribers', async () => {
+    const key = uniqueKey('subscribe');
+    const failures: unknown[] = [];
+    const stopFailing = store().subscribe(
+      (event) => {
+        if (event.key === key) throw new Error('handler failed');
+      },
+      { onError: (error) => failures.push(error) },
+    );
+    const healthy = collect(key);
+    const result = await store().append(key, makeEvents(2));
+    await eventually(() => healthy.events.length === 2 && failures.length === 2);
+    stopFailing();
+    healthy.stop();
+    assert.equal(result.version, 2);
+    assert.equal(await store().streamVersion(key), 2);
+  });
+}

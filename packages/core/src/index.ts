@@ -1,0 +1,20 @@
+export * from './aggregate.js';
+export type * from './driver.js';
+export { searchLastSequence } from './driver-calls.js';
+export * from './errors.js';
+export { assertStreamKey, compareKeys, MAX_KEY_BYTES } from './keys.js';
+export { createMemoryDriver, type MemoryDriverOptions } from './memory-driver.js';
+export * from './registry.js';
+export * from './repository.js';
+export {
+  createStore,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type ListStreamsOptions,
+  type ReadOptions,
+  type StoreOptions,
+} from './store.js';
+export type { EventHandler, SubscribeOptions } from './subscriptions.js';
+export type * from './types.js';
+export { assertJson, eventBytes } from './validation.js';

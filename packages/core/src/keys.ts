@@ -1,0 +1,30 @@
+import { ValidationError } from './errors.js';
+
+/** The longest stream key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+
+/** Refuses a stream key that is not a non-empty, well-formed string of at most 1,024 UTF-8 bytes. */
+export function assertStreamKey(key: unknown, path = 'key'): asserts key is string {
+  if (typeof key !== 'string') throw new ValidationError(path, `must be a string, got ${typeof key}`);
+  if (key.length === 0) throw new ValidationError(path, 'must not be empty');
+  if (!key.isWellFormed()) throw new ValidationError(path, 'contains a lone surrogate (not valid Unicode)');
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes > MAX_KEY_BYTES) {
+    throw new ValidationError(path, `is ${bytes} UTF-8 bytes; the limit is ${MAX_KEY_BYTES}`);
+  }
+}
+
+/**
+ * Orders keys by code point, which is also UTF-8 byte order: the order `listKeys` must return.
+ * (JavaScript's default string order compares UTF-16 units, which differs above U+FFFF.)
+ */
+export function compareKeys(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}

@@ -1,0 +1,90 @@
+import type { DriverLimits, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
+import { ConcurrencyError } from './errors.js';
+import { compareKeys } from './keys.js';
+import type { StoredEvent } from './types.js';
+
+export interface MemoryDriverOptions {
+  /** Limits to enforce, e.g. to rehearse a backend's in unit tests. None by default. */
+  limits?: DriverLimits;
+}
+
+interface MemoryStream {
+  /** Sequence → the event as JSON, so reads return copies and data round-trips as on a real backend. */
+  events: Map<number, string>;
+  last: number;
+}
+
+/**
+ * A driver that keeps everything in process memory: for tests and prototypes. Each call runs to
+ * completion without yielding, so every commit is atomic and conditional by construction.
+ *
+ * @example
+ * ```ts
+ * const store = createStore(createMemoryDriver());
+ * ```
+ */
+export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueDriver {
+  const streams = new Map<string, MemoryStream>();
+  let sortedKeys: string[] | undefined;
+
+  function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
+    const first = events[0]!;
+    const stream = streams.get(first.key);
+    const priorMissing = putOptions?.checkPrior && !stream?.events.has(first.sequence - 1);
+    if (priorMissing || events.some((event) => stream?.events.has(event.sequence))) {
+      return Promise.reject(new ConcurrencyError(first.key, first.sequence - 1, stream?.last ?? 0, { driver: 'memory' }));
+    }
+    const target = stream ?? { events: new Map(), last: 0 };
+    for (const { key: _key, sequence, ...rest } of events) target.events.set(sequence, JSON.stringify(rest));
+    target.last = Math.max(target.last, events[events.length - 1]!.sequence);
+    if (!stream) {
+      streams.set(first.key, target);
+      sortedKeys = undefined;
+    }
+    return Promise.resolve();
+  }
+
+  async function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+    const stream = streams.get(key);
+    const page: StoredEvent[] = [];
+    for (let sequence = afterSequence + 1; stream && sequence <= stream.last && page.length < limit; sequence++) {
+      const json = stream.events.get(sequence);
+      if (json !== undefined) page.push({ key, sequence, ...JSON.parse(json) });
+    }
+    return page;
+  }
+
+  async function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
+    sortedKeys ??= [...streams.keys()].sort(compareKeys);
+    const keys = sortedKeys;
+    const lowest = startAfter !== undefined && compareKeys(startAfter, prefix) >= 0 ? startAfter : prefix;
+    let index = lowerBound(keys, lowest);
+    if (keys[index] === startAfter) index++;
+    const page: string[] = [];
+    for (; index < keys.length && page.length < limit && keys[index]!.startsWith(prefix); index++) page.push(keys[index]!);
+    return page;
+  }
+
+  return {
+    name: 'memory',
+    limits: options.limits,
+    atomicPriorCheck: true,
+    checkSequence: async (key, sequence) => streams.get(key)?.events.has(sequence) ?? false,
+    lastSequence: async (key) => streams.get(key)?.last ?? 0,
+    fetchEvents,
+    putEvents,
+    listKeys,
+    close: async () => {},
+  };
+}
+
+function lowerBound(sorted: readonly string[], value: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareKeys(sorted[middle]!, value) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}

@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import type { KeyValueDriver, ListKeysOptions } from './driver.js';
+import { createDriverGate } from './driver-calls.js';
+import { ConcurrencyError, isConcurrencyError, NotSupportedError, ValidationError } from './errors.js';
+import { assertStreamKey } from './keys.js';
+import { createPublisher, type EventHandler, type SubscribeOptions } from './subscriptions.js';
+import type { ExpectedVersion, NewEvent, StoredEvent } from './types.js';
+import { assertCommit, assertExpectedVersion, assertSequence } from './validation.js';
+
+export interface StoreOptions {
+  /** Events per driver read when a read names no page size. Default: the driver's preference, else 500. */
+  pageSize?: number;
+  /** How many times an `'any'` or `'exists'` append re-reads the head and tries again after losing a race. Default 10. */
+  maxAppendRetries?: number;
+}
+
+export interface AppendOptions {
+  /** What the caller believes the stream's version to be. Default `'any'`. */
+  expectedVersion?: ExpectedVersion;
+}
+
+export interface AppendResult {
+  key: string;
+  /** The stream's version after this commit: the sequence of its last event. */
+  version: number;
+  /** The events as stored, with their sequences, ids and timestamp. */
+  events: StoredEvent[];
+}
+
+export interface ReadOptions {
+  /** The first sequence to yield (inclusive). Forward default 1; backward default the head. */
+  from?: number;
+  /** The last sequence to yield (inclusive). Forward default the head; backward default 1. */
+  to?: number;
+  direction?: 'forward' | 'backward';
+  /** Events per driver read. */
+  pageSize?: number;
+}
+
+export interface ListStreamsOptions {
+  prefix?: string;
+  /** Exclusive: pass the last key of the previous page. */
+  startAfter?: string;
+  /** Default 1,000; at most 10,000. */
+  limit?: number;
+}
+
+/** An event store over one driver. Create it with {@link createStore}. */
+export interface EventStore {
+  /** The driver's name, e.g. `level`. */
+  readonly driverName: string;
+  /**
+   * Appends one commit (one event or several) to stream `key`, atomically.
+   * @throws ConcurrencyError when the stream is not at `expectedVersion`; ValidationError for bad input.
+   */
+  append(key: string, events: NewEvent | readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  /** The events of a stream, paged through the driver so a long stream never sits in memory at once. */
+  readStream(key: string, options?: ReadOptions): AsyncIterable<StoredEvent>;
+  /** The stream's version: its last sequence, 0 if it has no events. */
+  streamVersion(key: string): Promise<number>;
+  /** Stream keys in code point order. @throws NotSupportedError if the driver cannot list. */
+  listStreams(options?: ListStreamsOptions): Promise<string[]>;
+  /** Calls `handler` with every event committed through this store, in commit order per stream. Returns an unsubscribe function. */
+  subscribe(handler: EventHandler, options?: SubscribeOptions): () => void;
+  /** Waits for subscribers to receive what was published, then closes the driver. Idempotent. */
+  close(): Promise<void>;
+  /** @internal Appends at a version this store itself read (so no prior check is needed). For repositories. */
+  readonly [appendAtReadVersion]: (key: string, events: readonly NewEvent[], version: number) => Promise<AppendResult>;
+}
+
+/** @internal */
+export const appendAtReadVersion: unique symbol = Symbol('keyvent.appendAtReadVersion');
+
+const DEFAULT_PAGE_SIZE = 500;
+const MAX_LIST_LIMIT = 10_000;
+
+/**
+ * Creates an event store over a driver.
+ *
+ * @example
+ * ```ts
+ * const store = createStore(createMemoryDriver());
+ * await store.append('cart-42', { type: 'ItemAdded', data: { sku: 'A1' } }, { expectedVersion: 'no_stream' });
+ * for await (const event of store.readStream('cart-42')) console.log(event.sequence, event.type);
+ * ```
+ */
+export function createStore(driver: KeyValueDriver, options: StoreOptions = {}): EventStore {
+  const gate = createDriverGate(driver);
+  const publisher = createPublisher();
+  const defaultPageSize = options.pageSize ?? driver.preferredPageSize ?? DEFAULT_PAGE_SIZE;
+  const maxRetries = options.maxAppendRetries ?? 10;
+  assertSequence(defaultPageSize, 'options.pageSize');
+
+  async function conflict(key: string, expected: ExpectedVersion, cause?: unknown): Promise<ConcurrencyError> {
+    const actual = await gate.lastSequence(key).catch(() => undefined);
+    return new ConcurrencyError(key, expected, actual, { cause, driver: driver.name });
+  }
+
+  /** Writes `events` after sequence `base`; `checkPrior` when the caller, not this store, vouched for `base`. */
+  function commitAt(key: string, events: readonly Prepared[], base: number, expected: ExpectedVersion, checkPrior: boolean) {
+    if (base + events.length > Number.MAX_SAFE_INTEGER) {
+      throw new ValidationError('expectedVersion', 'the commit would pass sequence 2^53 - 1');
+    }
+    const timestamp = new Date().toISOString();
+    const stored = events.map((event, i): StoredEvent => ({ key, sequence: base + i + 1, timestamp, ...event }));
+    return publisher.track(key, base, async () => {
+      if (checkPrior && !driver.atomicPriorCheck) {
+        const priorExists = await gate.call('checkSequence', () => driver.checkSequence(key, base));
+        if (!priorExists) throw await conflict(key, expected);
+      }
+      const putOptions = checkPrior && driver.atomicPriorCheck ? { checkPrior: true } : undefined;
+      try {
+        await gate.call('putEvents', () => driver.putEvents(stored, putOptions));
+      } catch (error) {
+        throw isConcurrencyError(error) ? await conflict(key, expected, error) : error;
+      }
+      return { key, version: base + events.length, events: stored };
+    });
+  }
+
+  async function appendAfterHead(key: string, events: readonly Prepared[], expected: 'any' | 'exists') {
+    for (let attempt = 0; ; attempt++) {
+      const head = await gate.lastSequence(key);
+      if (expected === 'exists' && head === 0) throw new ConcurrencyError(key, expected, 0, { driver: driver.name });
+      try {
+        return await commitAt(key, events, head, expected, false);
+      } catch (error) {
+        if (!isConcurrencyError(error) || attempt >= maxRetries) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+      }
+    }
+  }
+
+  async function append(key: string, input: NewEvent | readonly NewEvent[], appendOptions: AppendOptions = {}) {
+    assertStreamKey(key);
+    const events = Array.isArray(input) ? input : [input];
+    assertCommit(events, driver.limits);
+    const expected = appendOptions.expectedVersion === undefined ? 'any' : appendOptions.expectedVersion;
+    assertExpectedVersion(expected);
+    const prepared = prepare(events);
+    if (expected === 'any' || expected === 'exists') return appendAfterHead(key, prepared, expected);
+    const base = expected === 'no_stream' ? 0 : expected;
+    return commitAt(key, prepared, base, expected, base > 0);
+  }
+
+  async function appendAtVersion(key: string, events: readonly NewEvent[], version: number) {
+    assertStreamKey(key);
+    assertCommit(events, driver.limits);
+    assertExpectedVersion(version);
+    return commitAt(key, prepare(events), version, version, false);
+  }
+
+  function readStream(key: string, readOptions: ReadOptions = {}): AsyncIterable<StoredEvent> {
+    assertStreamKey(key);
+    const { from, to, direction = 'forward', pageSize = defaultPageSize } = readOptions;
+    if (from !== undefined) assertSequence(from, 'from');
+    if (to !== undefined) assertSequence(to, 'to');
+    assertSequence(pageSize, 'pageSize');
+    const fetch = (after: number, limit: number) =>
+      gate.call('fetchEvents', () => driver.fetchEvents(key, after, limit));
+    if (direction === 'forward') return readForward(fetch, from ?? 1, to ?? Number.MAX_SAFE_INTEGER, pageSize);
+    if (direction === 'backward') return readBackward(fetch, () => gate.lastSequence(key), from, to ?? 1, pageSize);
+    throw new ValidationError('direction', `must be 'forward' or 'backward', got ${JSON.stringify(direction)}`);
+  }
+
+  async function listStreams(listOptions: ListStreamsOptions = {}): Promise<string[]> {
+    if (!driver.listKeys) throw new NotSupportedError(driver.name, 'listing streams (listKeys)');
+    const { prefix, startAfter, limit = 1000 } = listOptions;
+    if (prefix !== undefined && typeof prefix !== 'string') throw new ValidationError('prefix', 'must be a string');
+    if (startAfter !== undefined) assertStreamKey(startAfter, 'startAfter');
+    assertSequence(limit, 'limit');
+    if (limit > MAX_LIST_LIMIT) throw new ValidationError('limit', `must be at most ${MAX_LIST_LIMIT}`);
+    const request: ListKeysOptions = { limit };
+    if (prefix) request.prefix = prefix;
+    if (startAfter !== undefined) request.startAfter = startAfter;
+    return gate.call('listKeys', () => driver.listKeys!(request));
+  }
+
+  return {
+    driverName: driver.name,
+    append,
+    readStream,
+    streamVersion: async (key) => {
+      assertStreamKey(key);
+      return gate.lastSequence(key);
+    },
+    listStreams,
+    subscribe: publisher.subscribe,
+    close: () => gate.close(publisher.drained),
+    [appendAtReadVersion]: appendAtVersion,
+  };
+}
+
+type Prepared = Omit<StoredEvent, 'key' | 'sequence' | 'timestamp'>;
+
+/** Gives every event its id once, so that a retried commit carries the same ids. */
+function prepare(events: readonly NewEvent[]): Prepared[] {
+  return events.map(({ type, data, id, metadata }) =>
+    metadata === undefined ? { type, data, id: id ?? randomUUID() } : { type, data, id: id ?? randomUUID(), metadata },
+  );
+}
+
+type Fetch = (after: number, limit: number) => Promise<StoredEvent[]>;
+
+async function* readForward(fetch: Fetch, from: number, to: number, pageSize: number) {
+  for (let after = from - 1; after < to; ) {
+    const limit = Math.min(pageSize, to - after);
+    const page = await fetch(after, limit);
+    yield* page;
+    if (page.length < limit) return;
+    after += limit;
+  }
+}
+
+/** Sequences are dense from 1, so the page below `high` is a forward read that starts `count` lower. */
+async function* readBackward(fetch: Fetch, head: () => Promise<number>, from: number | undefined, to: number, pageSize: number) {
+  let high = Math.min(from ?? Number.MAX_SAFE_INTEGER, await head());
+  while (high >= to) {
+    const count = Math.min(pageSize, high - to + 1);
+    const page = await fetch(high - count, count);
+    for (let i = page.length - 1; i >= 0; i--) yield page[i]!;
+    high -= count;
+  }
+}

@@ -1,0 +1,1 @@
+export { createLevelDriver, type LevelDriverOptions } from './level-driver.js';
