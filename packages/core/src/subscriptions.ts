@@ -26,6 +26,8 @@ export function createPublisher() {
   const subscribers = new Set<Subscriber>();
   const inFlight = new Map<string, Set<InFlightCommit>>();
   let delivery: Promise<void> = Promise.resolve();
+  /** Publications waiting for an earlier commit of their stream to settle. */
+  const held = new Set<Promise<void>>();
 
   function subscribe(handler: EventHandler, options: SubscribeOptions = {}): () => void {
     const subscriber: Subscriber = {
@@ -38,7 +40,10 @@ export function createPublisher() {
     return () => void subscribers.delete(subscriber);
   }
 
-  /** Runs `commit` (which writes events after `base`) and publishes what it returns, in stream order. */
+  /**
+   * Runs `commit` (which writes events after `base`) and publishes what it returns once every earlier
+   * commit of the stream has settled. The caller gets the result at once; only publication waits.
+   */
   async function track<T extends { events: StoredEvent[] }>(key: string, base: number, commit: () => Promise<T>): Promise<T> {
     let settle!: () => void;
     const entry: InFlightCommit = { base, settled: new Promise<void>((resolve) => (settle = resolve)) };
@@ -46,16 +51,30 @@ export function createPublisher() {
     const earlier = [...commits].filter((other) => other.base < base).map((other) => other.settled);
     commits.add(entry);
     inFlight.set(key, commits);
-    try {
-      const result = await commit();
-      if (earlier.length > 0) await Promise.all(earlier);
-      publish(result.events);
-      return result;
-    } finally {
+    const release = () => {
       commits.delete(entry);
       if (commits.size === 0) inFlight.delete(key);
       settle();
+    };
+    let result: T;
+    try {
+      result = await commit();
+    } catch (error) {
+      release();
+      throw error;
     }
+    if (earlier.length === 0) {
+      publish(result.events);
+      release();
+    } else {
+      const waiting = Promise.all(earlier).then(() => {
+        publish(result.events);
+        release();
+        held.delete(waiting);
+      });
+      held.add(waiting);
+    }
+    return result;
   }
 
   function publish(events: StoredEvent[]): void {
@@ -85,8 +104,11 @@ export function createPublisher() {
     }
   }
 
-  /** Resolves once every event published so far has been delivered. */
-  const drained = (): Promise<void> => delivery;
+  /** Resolves once every event committed so far has been delivered. */
+  async function drained(): Promise<void> {
+    while (held.size > 0) await Promise.all(held);
+    await delivery;
+  }
 
   return { subscribe, track, drained };
 }

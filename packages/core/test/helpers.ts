@@ -1,0 +1,32 @@
+import { createMemoryDriver, type KeyValueDriver, type MemoryDriverOptions } from '@keyvent/core';
+
+export type CallLog = Record<string, number>;
+
+/** A memory driver that counts each callback, optionally stripped of some optional capabilities. */
+export function countingDriver(
+  options: MemoryDriverOptions & { without?: ('lastSequence' | 'listKeys' | 'atomicPriorCheck')[] } = {},
+): { driver: KeyValueDriver; calls: CallLog } {
+  const inner = createMemoryDriver(options);
+  const calls: CallLog = {};
+  const counted = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      calls[name] = (calls[name] ?? 0) + 1;
+      return fn(...args);
+    };
+  const driver: KeyValueDriver = {
+    ...inner,
+    checkSequence: counted('checkSequence', inner.checkSequence),
+    fetchEvents: counted('fetchEvents', inner.fetchEvents),
+    putEvents: counted('putEvents', inner.putEvents),
+    lastSequence: counted('lastSequence', inner.lastSequence!),
+    listKeys: counted('listKeys', inner.listKeys!),
+  };
+  for (const capability of options.without ?? []) delete (driver as { [K in typeof capability]?: unknown })[capability];
+  return { driver, calls };
+}
+
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}

@@ -1,0 +1,193 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  ConcurrencyError,
+  createMemoryDriver,
+  createStore,
+  DriverError,
+  isDriverError,
+  isKeyventError,
+  isNotSupportedError,
+  searchLastSequence,
+  ValidationError,
+  type KeyValueDriver,
+  type StoredEvent,
+} from '@keyvent/core';
+import { collect, countingDriver } from './helpers.js';
+
+const event = (n: number) => ({ type: 'Tested', data: { n } });
+
+describe('append round trips', () => {
+  it('is one driver call for a caller-supplied version when the driver checks the prior event atomically', async () => {
+    const { driver, calls } = countingDriver();
+    const store = createStore(driver);
+    await store.append('s', event(1), { expectedVersion: 0 });
+    await store.append('s', event(2), { expectedVersion: 1 });
+    expect(calls).toEqual({ putEvents: 2 });
+  });
+
+  it('is a prior check plus a put when the driver cannot check atomically', async () => {
+    const { driver, calls } = countingDriver({ without: ['atomicPriorCheck'] });
+    const store = createStore(driver);
+    await store.append('s', event(1), { expectedVersion: 'no_stream' });
+    await store.append('s', event(2), { expectedVersion: 1 });
+    expect(calls).toEqual({ putEvents: 2, checkSequence: 1 });
+  });
+
+  it("reads the head once, then puts, for 'any'", async () => {
+    const { driver, calls } = countingDriver();
+    await createStore(driver).append('s', event(1));
+    expect(calls).toEqual({ lastSequence: 1, putEvents: 1 });
+  });
+});
+
+describe('limits and validation', () => {
+  it('refuses a commit over the driver limit before calling the driver', async () => {
+    const { driver, calls } = countingDriver({ limits: { maxEventsPerCommit: 5 } });
+    const store = createStore(driver);
+    const error = await store.append('s', [1, 2, 3, 4, 5, 6].map(event)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toBe("[keyvent] events: 6 events exceed the driver's atomic limit of 5 per commit");
+    expect(calls).toEqual({});
+  });
+
+  it('refuses an event over the byte limit, naming it', async () => {
+    const store = createStore(createMemoryDriver({ limits: { maxEventBytes: 100 } }));
+    await expect(store.append('s', [event(1), { type: 'Big', data: 'x'.repeat(200) }])).rejects.toMatchObject({
+      path: 'events[1]',
+      message: expect.stringMatching(/is 2\d\d bytes; the driver's limit is 100 per event/),
+    });
+    expect(await store.streamVersion('s')).toBe(0);
+  });
+
+  it('names the nested field that is not JSON', async () => {
+    const store = createStore(createMemoryDriver());
+    await expect(store.append('s', { type: 'T', data: { order: { lines: [{ price: Number.NaN }] } } })).rejects.toMatchObject({
+      path: 'events[0].data.order.lines[0].price',
+    });
+  });
+
+  it('refuses data nested deeper than 256 levels', async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 300; i++) deep = [deep];
+    const store = createStore(createMemoryDriver());
+    await expect(store.append('s', { type: 'T', data: deep as never })).rejects.toThrow(/nested deeper than 256 levels/);
+  });
+
+  it('refuses a commit that would pass sequence 2^53 - 1', async () => {
+    const store = createStore(createMemoryDriver());
+    await expect(store.append('s', [event(1), event(2)], { expectedVersion: Number.MAX_SAFE_INTEGER - 1 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+  });
+});
+
+describe('drivers without optional capabilities', () => {
+  it('finds the head by searching with checkSequence when the driver has no lastSequence', async () => {
+    const { driver, calls } = countingDriver({ without: ['lastSequence'] });
+    const store = createStore(driver);
+    await store.append('s', Array.from({ length: 100 }, (_, i) => event(i)), { expectedVersion: 0 });
+    expect(await store.streamVersion('s')).toBe(100);
+    expect(calls.checkSequence).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(100)) + 2);
+    expect(await store.streamVersion('empty')).toBe(0);
+  });
+
+  it('searchLastSequence finds every head from 0 to 300', async () => {
+    for (let head = 0; head <= 300; head++) expect(await searchLastSequence(async (n) => n <= head)).toBe(head);
+  });
+
+  it('says NotSupportedError, naming the driver, when listing without listKeys', async () => {
+    const { driver } = countingDriver({ without: ['listKeys'] });
+    const error = await createStore(driver).listStreams().catch((e: unknown) => e);
+    expect(isNotSupportedError(error)).toBe(true);
+    expect((error as Error).message).toBe('[keyvent] [memory] the driver does not support listing streams (listKeys)');
+  });
+});
+
+describe('errors from drivers', () => {
+  const failing = (failure: unknown): KeyValueDriver => ({
+    ...createMemoryDriver(),
+    name: 'flaky',
+    fetchEvents: () => Promise.reject(failure),
+  });
+
+  it('wraps an unknown driver failure in a DriverError with the cause, the driver and the operation', async () => {
+    const cause = new Error('socket hang up');
+    const error = await collect(createStore(failing(cause)).readStream('s')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DriverError);
+    expect(error).toMatchObject({ driver: 'flaky', retryable: false, cause, message: '[keyvent] [flaky] fetchEvents failed: socket hang up' });
+  });
+
+  it('passes a DriverError thrown by the driver through unchanged, retryable flag and all', async () => {
+    const thrown = new DriverError('flaky', 'throttled', { retryable: true });
+    const error = await collect(createStore(failing(thrown)).readStream('s')).catch((e: unknown) => e);
+    expect(error).toBe(thrown);
+    expect(isDriverError(error) && error.retryable).toBe(true);
+  });
+
+  it('recognises keyvent errors by code, not by class identity', () => {
+    const foreign = Object.assign(new Error('from another copy'), { code: 'KEYVENT_CONCURRENCY' });
+    expect(isKeyventError(foreign)).toBe(true);
+    expect(isKeyventError(new Error('plain'))).toBe(false);
+    expect(new ConcurrencyError('k', 3, 5).message).toBe(
+      '[keyvent] stream "k": expected version 3, actual version 5; reload the stream and retry the command',
+    );
+  });
+});
+
+describe("'any' retries", () => {
+  it('gives up after maxAppendRetries lost races with the last ConcurrencyError', async () => {
+    const inner = createMemoryDriver();
+    let puts = 0;
+    const alwaysLoses: KeyValueDriver = {
+      ...inner,
+      putEvents: () => {
+        puts++;
+        return Promise.reject(new ConcurrencyError('s', 0, 0));
+      },
+    };
+    const error = await createStore(alwaysLoses, { maxAppendRetries: 3 }).append('s', event(1)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'KEYVENT_CONCURRENCY', expectedVersion: 'any' });
+    expect(puts).toBe(4);
+  });
+
+  it('keeps the same event ids across retries', async () => {
+    const inner = createMemoryDriver();
+    const attempts: string[][] = [];
+    const losesTwice: KeyValueDriver = {
+      ...inner,
+      putEvents: (events, options) => {
+        attempts.push(events.map((e) => e.id));
+        return attempts.length <= 2 ? Promise.reject(new ConcurrencyError('s', 0)) : inner.putEvents(events, options);
+      },
+    };
+    await createStore(losesTwice).append('s', [event(1), event(2)]);
+    expect(attempts).toHaveLength(3);
+    expect(new Set(attempts.map((ids) => ids.join()))).toEqual(new Set([attempts[0]!.join()]));
+  });
+});
+
+describe('subscriptions', () => {
+  it('publishes in stream order even when a later commit is acknowledged first', async () => {
+    const inner = createMemoryDriver();
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const slowFirstAck: KeyValueDriver = {
+      ...inner,
+      putEvents: async (events, options) => {
+        await inner.putEvents(events, options);
+        if (events[0]!.sequence === 1) await firstHeld;
+      },
+    };
+    const store = createStore(slowFirstAck);
+    const seen: number[] = [];
+    store.subscribe((e: StoredEvent) => void seen.push(e.sequence));
+    const first = store.append('s', event(1), { expectedVersion: 0 });
+    await new Promise((resolve) => setImmediate(resolve));
+    await store.append('s', event(2), { expectedVersion: 1 });
+    expect(seen).toEqual([]);
+    releaseFirst();
+    await first;
+    await store.close();
+    expect(seen).toEqual([1, 2]);
+  });
+});
