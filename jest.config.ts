@@ -3,6 +3,7 @@ import type { Config } from 'jest';
 // Tests run the TypeScript sources directly (SWC strips the types; `pnpm typecheck` checks them).
 const config: Config = {
   testEnvironment: 'node',
+  reporters: ['default', '<rootDir>/scripts/summary-reporter.cjs'],
   testMatch: ['<rootDir>/packages/*/test/**/*.test.ts'],
   transform: {
     '^.+\\.ts$': [
