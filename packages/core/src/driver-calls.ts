@@ -1,14 +1,37 @@
+import { backOff } from 'exponential-backoff';
 import type { KeyValueDriver } from './driver.js';
-import { DriverError, isKeyventError, StoreClosedError } from './errors.js';
+import { DriverError, isDriverError, isKeyventError, StoreClosedError } from './errors.js';
+
+/** How the core retries a driver call that failed with a retryable `DriverError` (throttling, a transient clash). */
+export interface RetryOptions {
+  /** Tries in all, the first included. Default 5; 1 turns retries off. */
+  attempts?: number;
+  /** The first delay in milliseconds, doubled each time, with full jitter. Default 25. */
+  firstDelayMs?: number;
+  /** The longest delay in milliseconds. Default 2,000. */
+  maxDelayMs?: number;
+}
 
 /**
  * The one gate through which the core calls a driver: refuses calls after close and turns any
  * non-keyvent failure into a `DriverError` that names the driver and the operation.
  */
-export function createDriverGate(driver: KeyValueDriver) {
+export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {}) {
   let closing: Promise<void> | undefined;
+  const backOffOptions = {
+    numOfAttempts: retry.attempts ?? 5,
+    startingDelay: retry.firstDelayMs ?? 25,
+    maxDelay: retry.maxDelayMs ?? 2000,
+    jitter: 'full' as const,
+    retry: (error: unknown) => isDriverError(error) && error.retryable && !closing,
+  };
 
-  async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  /** Calls the driver; retries a retryable DriverError with exponential backoff and jitter, bounded. */
+  function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return backOff(() => callOnce(operation, run), backOffOptions);
+  }
+
+  async function callOnce<T>(operation: string, run: () => Promise<T>): Promise<T> {
     if (closing) throw new StoreClosedError(driver.name);
     try {
       return await run();

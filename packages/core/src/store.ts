@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { KeyValueDriver, ListKeysOptions } from './driver.js';
-import { createDriverGate } from './driver-calls.js';
+import { createDriverGate, type RetryOptions } from './driver-calls.js';
 import { ConcurrencyError, isConcurrencyError, NotSupportedError, ValidationError } from './errors.js';
 import { assertStreamKey } from './keys.js';
 import { createPublisher, type EventHandler, type SubscribeOptions } from './subscriptions.js';
@@ -12,6 +12,8 @@ export interface StoreOptions {
   pageSize?: number;
   /** How many times an `'any'` or `'exists'` append re-reads the head and tries again after losing a race. Default 10. */
   maxAppendRetries?: number;
+  /** Retries of driver calls that fail with a retryable DriverError. */
+  retry?: RetryOptions;
 }
 
 export interface AppendOptions {
@@ -85,7 +87,7 @@ const MAX_LIST_LIMIT = 10_000;
  * ```
  */
 export function createStore(driver: KeyValueDriver, options: StoreOptions = {}): EventStore {
-  const gate = createDriverGate(driver);
+  const gate = createDriverGate(driver, options.retry);
   const publisher = createPublisher();
   const defaultPageSize = options.pageSize ?? driver.preferredPageSize ?? DEFAULT_PAGE_SIZE;
   const maxRetries = options.maxAppendRetries ?? 10;
@@ -109,13 +111,22 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
         if (!priorExists) throw await conflict(key, expected);
       }
       const putOptions = checkPrior && driver.atomicPriorCheck ? { checkPrior: true } : undefined;
+      let attempts = 0;
       try {
-        await gate.call('putEvents', () => driver.putEvents(stored, putOptions));
+        await gate.call('putEvents', () => (attempts++, driver.putEvents(stored, putOptions)));
       } catch (error) {
-        throw isConcurrencyError(error) ? await conflict(key, expected, error) : error;
+        if (!isConcurrencyError(error)) throw error;
+        // A retried put may have been written by the attempt that seemed to fail: our ids tell.
+        if (attempts < 2 || !(await storedAlready(stored))) throw await conflict(key, expected, error);
       }
       return { key, version: base + events.length, events: stored };
     });
+  }
+
+  async function storedAlready(events: StoredEvent[]): Promise<boolean> {
+    const first = events[0]!;
+    const found = await gate.call('fetchEvents', () => driver.fetchEvents(first.key, first.sequence - 1, events.length));
+    return found.length === events.length && found.every((event, i) => event.id === events[i]!.id);
   }
 
   async function appendAfterHead(key: string, events: readonly Prepared[], expected: 'any' | 'exists') {

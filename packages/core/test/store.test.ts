@@ -191,3 +191,59 @@ describe('subscriptions', () => {
     expect(seen).toEqual([1, 2]);
   });
 });
+
+describe('retries of transient driver failures', () => {
+  const fast = { retry: { firstDelayMs: 1, maxDelayMs: 5 } };
+
+  function flakyPut(failures: number, { writeFirst = false, retryable = true } = {}) {
+    const inner = createMemoryDriver();
+    let calls = 0;
+    const driver: KeyValueDriver = {
+      ...inner,
+      putEvents: async (events, options) => {
+        calls++;
+        if (calls > failures) return inner.putEvents(events, options);
+        if (writeFirst && calls === 1) await inner.putEvents(events, options);
+        throw new DriverError('flaky', 'request timed out', { retryable });
+      },
+    };
+    return { driver, inner, calls: () => calls };
+  }
+
+  it('retries a retryable DriverError and succeeds', async () => {
+    const { driver, calls } = flakyPut(2);
+    const result = await createStore(driver, fast).append('s', event(1), { expectedVersion: 0 });
+    expect(result.version).toBe(1);
+    expect(calls()).toBe(3);
+  });
+
+  it('does not retry a DriverError that is not retryable', async () => {
+    const { driver, calls } = flakyPut(1, { retryable: false });
+    await expect(createStore(driver, fast).append('s', event(1), { expectedVersion: 0 })).rejects.toMatchObject({ code: 'KEYVENT_DRIVER' });
+    expect(calls()).toBe(1);
+  });
+
+  it('gives up after the configured number of attempts', async () => {
+    const { driver, calls } = flakyPut(100);
+    const store = createStore(driver, { retry: { attempts: 3, firstDelayMs: 1 } });
+    await expect(store.append('s', event(1), { expectedVersion: 0 })).rejects.toMatchObject({ retryable: true });
+    expect(calls()).toBe(3);
+  });
+
+  it('recognises by its event ids a commit that was written by an attempt reported as failed', async () => {
+    const { driver, calls } = flakyPut(1, { writeFirst: true });
+    const store = createStore(driver, fast);
+    const result = await store.append('s', [event(1), event(2)], { expectedVersion: 0 });
+    expect(calls()).toBe(2);
+    expect(result.version).toBe(2);
+    expect((await collect(store.readStream('s'))).map((e) => e.id)).toEqual(result.events.map((e) => e.id));
+  });
+
+  it('still reports a real conflict after a retry', async () => {
+    const { driver, inner, calls } = flakyPut(1);
+    const store = createStore(driver, fast);
+    await inner.putEvents([{ key: 's', sequence: 1, type: 'Rival', data: null, id: 'rival', timestamp: new Date().toISOString() }]);
+    await expect(store.append('s', event(1), { expectedVersion: 0 })).rejects.toMatchObject({ code: 'KEYVENT_CONCURRENCY', actualVersion: 1 });
+    expect(calls()).toBe(2);
+  });
+});

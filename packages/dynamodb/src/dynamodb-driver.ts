@@ -1,0 +1,185 @@
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  type AttributeValue,
+  type CancellationReason,
+  type DynamoDBClientConfig,
+  type QueryCommandInput,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import {
+  compareKeys,
+  ConcurrencyError,
+  DriverError,
+  type KeyValueDriver,
+  type ListKeysOptions,
+  type PutEventsOptions,
+  type StoredEvent,
+} from '@keyvent/core';
+import { attributes, fromItem, itemKey, LISTED, LISTING_INDEX, toItem } from './items.js';
+
+export interface DynamoDbDriverOptions {
+  /** The table, made by `createDynamoDbTable` (or to the same design). */
+  tableName: string;
+  /** Your own client; the driver never destroys it. */
+  client?: DynamoDBClient;
+  /** Settings for a client the driver creates (and destroys on close), when `client` is not given. */
+  clientConfig?: DynamoDBClientConfig;
+}
+
+const NAME = 'dynamodb';
+const NOT_EXISTS = `attribute_not_exists(${attributes.key})`;
+
+/**
+ * A driver on Amazon DynamoDB: one item per event. A commit is one `TransactWriteItems` (a conditional
+ * `PutItem` for a single event that needs no prior check): every put is conditional on its item not
+ * existing, and a `ConditionCheck` that the prior event exists makes a caller's version one round trip.
+ *
+ * @example
+ * ```ts
+ * const client = new DynamoDBClient({ region: 'eu-west-1' });
+ * await createDynamoDbTable(client, 'events');
+ * const store = createStore(createDynamoDbDriver({ client, tableName: 'events' }));
+ * ```
+ */
+export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDriver {
+  const { tableName } = options;
+  const client = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
+  const owned = !options.client;
+
+  async function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
+    const first = events[0]!;
+    const conflict = (cause: unknown) => new ConcurrencyError(first.key, first.sequence - 1, undefined, { cause, driver: NAME });
+    if (events.length === 1 && !putOptions?.checkPrior) {
+      try {
+        await client.send(new PutItemCommand({ TableName: tableName, Item: toItem(first), ConditionExpression: NOT_EXISTS }));
+        return;
+      } catch (error) {
+        throw (error as Error).name === 'ConditionalCheckFailedException' ? conflict(error) : error;
+      }
+    }
+    const actions: TransactWriteItem[] = events.map((event) => ({
+      Put: { TableName: tableName, Item: toItem(event), ConditionExpression: NOT_EXISTS },
+    }));
+    if (putOptions?.checkPrior) {
+      const prior = itemKey(first.key, first.sequence - 1);
+      actions.push({ ConditionCheck: { TableName: tableName, Key: prior, ConditionExpression: `attribute_exists(${attributes.key})` } });
+    }
+    try {
+      await client.send(new TransactWriteItemsCommand({ TransactItems: actions }));
+    } catch (error) {
+      throw translateCancellation(error, conflict);
+    }
+  }
+
+  async function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = [];
+    const input: QueryCommandInput = {
+      TableName: tableName,
+      KeyConditionExpression: '#k = :k AND #s > :after',
+      ExpressionAttributeNames: { '#k': attributes.key, '#s': attributes.sequence },
+      ExpressionAttributeValues: { ':k': { S: key }, ':after': { N: String(afterSequence) } },
+      ConsistentRead: true,
+    };
+    // A page stops at 1 MB; keep reading until `limit` events or the end of the stream.
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await client.send(new QueryCommand({ ...input, Limit: limit - events.length, ExclusiveStartKey: startKey }));
+      for (const item of page.Items ?? []) events.push(fromItem(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && events.length < limit);
+    return events;
+  }
+
+  async function lastSequence(key: string): Promise<number> {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: '#k = :k',
+        ExpressionAttributeNames: { '#k': attributes.key, '#s': attributes.sequence },
+        ExpressionAttributeValues: { ':k': { S: key } },
+        ProjectionExpression: '#s',
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = page.Items?.[0];
+    return item ? Number(item[attributes.sequence]!.N) : 0;
+  }
+
+  async function checkSequence(key: string, sequence: number): Promise<boolean> {
+    const result = await client.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: itemKey(key, sequence),
+        ProjectionExpression: '#s',
+        ExpressionAttributeNames: { '#s': attributes.sequence },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item !== undefined;
+  }
+
+  /** Reads the sparse `streams` index, which DynamoDB keeps in UTF-8 byte (code point) order. */
+  async function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    if (startAfter !== undefined && compareKeys(startAfter, prefix) >= 0) {
+      // DynamoDB refuses a start key outside the key condition; past the prefix's range there is nothing.
+      if (!startAfter.startsWith(prefix)) return [];
+      startKey = { [attributes.listed]: { S: LISTED }, ...itemKey(startAfter, 1) };
+    }
+    const names: Record<string, string> = { '#l': attributes.listed, '#k': attributes.key };
+    const values: Record<string, AttributeValue> = { ':l': { S: LISTED } };
+    if (prefix) values[':p'] = { S: prefix };
+    const keys: string[] = [];
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: LISTING_INDEX,
+          KeyConditionExpression: prefix ? '#l = :l AND begins_with(#k, :p)' : '#l = :l',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          Limit: limit - keys.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) keys.push(item[attributes.key]!.S!);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && keys.length < limit);
+    return keys;
+  }
+
+  let closed = false;
+  return {
+    name: NAME,
+    // 100 actions per transaction, one kept for the prior check; 400 KB items and 4 MB transactions,
+    // less what the key, id, timestamp and attribute names take.
+    limits: { maxEventsPerCommit: 99, maxEventBytes: 400 * 1024 - 4096, maxCommitBytes: 3_500_000 },
+    atomicPriorCheck: true,
+    preferredPageSize: 1000,
+    checkSequence,
+    fetchEvents,
+    putEvents,
+    lastSequence,
+    listKeys,
+    close: async () => {
+      if (owned && !closed) client.destroy();
+      closed = true;
+    },
+  };
+}
+
+/** A cancelled transaction: a failed condition is a conflict; a clash with another transaction may be retried. */
+function translateCancellation(error: unknown, conflict: (cause: unknown) => ConcurrencyError): unknown {
+  if ((error as Error).name !== 'TransactionCanceledException') return error;
+  const reasons: CancellationReason[] = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+  if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return conflict(error);
+  const retryable = reasons.some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError');
+  const codes = reasons.map((reason) => reason.Code).join(', ');
+  return new DriverError(NAME, `the transaction was cancelled (${codes})`, { cause: error, retryable });
+}

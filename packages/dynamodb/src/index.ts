@@ -1,0 +1,2 @@
+export { createDynamoDbTable } from './create-table.js';
+export { createDynamoDbDriver, type DynamoDbDriverOptions } from './dynamodb-driver.js';

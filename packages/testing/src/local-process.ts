@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+const LOG_LINES = 80;
+const running = new Set<ChildProcess>();
+
+// Servers must not outlive the test run, even when the runner exits without calling stop().
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** A free TCP port on 127.0.0.1, chosen by the operating system. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface LocalProcess {
+  /** The last lines the server printed, for error messages. */
+  logTail(): string;
+  /** Resolves with a description of how it ended, if it ends before `stop`. */
+  exited: Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Starts a server process, keeping the tail of its output and killing it on stop or on exit. */
+export function startLocalProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): LocalProcess {
+  const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    lines.splice(0, Math.max(0, lines.length - LOG_LINES));
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<string>((resolve) => {
+    child.once('error', (error) => resolve(`could not run ${command}: ${error.message}`));
+    child.once('exit', (code, signal) => resolve(`${command} exited with ${signal ?? `code ${code}`}`));
+  });
+  exited.then(() => running.delete(child));
+
+  async function stop(): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+    child.kill('SIGTERM');
+    const killed = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(killed);
+  }
+
+  return { logTail: () => lines.join('\n'), exited, stop };
+}
+
+/**
+ * Polls `ready` until it resolves true, failing with `what`, the reason and the server's log tail when
+ * the process exits first or `timeoutMs` passes.
+ */
+export async function waitUntilReady(
+  what: string,
+  server: LocalProcess,
+  ready: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let ended: string | undefined;
+  void server.exited.then((reason) => (ended = reason));
+  for (;;) {
+    if (ended) throw new Error(`${what} did not start: ${ended}.\n--- its last output ---\n${server.logTail()}`);
+    if (await ready().catch(() => false)) return;
+    if (Date.now() > deadline) {
+      await server.stop();
+      throw new Error(`${what} did not answer within ${timeoutMs / 1000} s.\n--- its last output ---\n${server.logTail()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+/** True once anything answers HTTP at `url` (any status: the server is up). */
+export async function answersHttp(url: string, init?: RequestInit): Promise<boolean> {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(2000) });
+  await response.arrayBuffer();
+  return true;
+}
