@@ -132,9 +132,12 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
       if (!startAfter.startsWith(prefix)) return [];
       startKey = { [attributes.listed]: { S: LISTED }, ...itemKey(startAfter, 1) };
     }
-    const names: Record<string, string> = { '#l': attributes.listed, '#k': attributes.key };
+    const names: Record<string, string> = { '#l': attributes.listed };
     const values: Record<string, AttributeValue> = { ':l': { S: LISTED } };
-    if (prefix) values[':p'] = { S: prefix };
+    if (prefix) {
+      names['#k'] = attributes.key;
+      values[':p'] = { S: prefix };
+    }
     const keys: string[] = [];
     do {
       const page = await client.send(
