@@ -1,0 +1,3 @@
+export { createAzureTablesDriver, type AzureTablesDriverOptions } from './azure-tables-driver.js';
+export { createAzureTablesTable } from './create-table.js';
+export { decodeKey, encodeKey } from './keys.js';

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Azure forbids `/ \ # ?` and control characters (U+0000–U+001F, U+007F–U+009F) in PartitionKey and
+ * RowKey. They are written as `%XX`, and `%` itself as `%25`, so every key has one encoding and decodes
+ * back to itself. Escaping is per character: the encoding of a prefix is a prefix of the encoding.
+ */
+const FORBIDDEN = /[%/\\#?\u0000-\u001f\u007f-\u009f]/g;
+
+export function encodeKey(key: string): string {
+  return key.replace(FORBIDDEN, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+export function decodeKey(encoded: string): string {
+  return encoded.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+const SEQUENCE_DIGITS = 16; // 10^16 > 2^53
+
+/** The RowKey of an event: the sequence, zero-padded so that RowKey order is sequence order. */
+export const rowKey = (sequence: number): string => String(sequence).padStart(SEQUENCE_DIGITS, '0');
+
+/** The RowKey of a stream's head entity; it sorts after every event's. */
+export const HEAD_ROW = '~head';
+
+/** Azure's PartitionKey limit: 1 KiB of UTF-16, i.e. 512 units (Azurite enforces the same). */
+export const MAX_PARTITION_KEY_UNITS = 512;
+const LONG_PREFIX_UNITS = 440;
+/** Every key under a prefix has a PartitionKey that starts with this many units of the prefix's encoding (or one fewer). */
+export const SCAN_PREFIX_UNITS = LONG_PREFIX_UNITS - 1;
+const LONG_MARK = '%~';
+
+/**
+ * The PartitionKey of a stream. An encoded key longer than Azure allows becomes its first 440 units,
+ * `%~` (which no encoding contains, as `%` is always followed by two hex digits) and the SHA-256 of the
+ * key; such a stream's head entity keeps the full key. The first units keep keys under a prefix together.
+ */
+export function partitionKeyOf(key: string): string {
+  const encoded = encodeKey(key);
+  if (encoded.length <= MAX_PARTITION_KEY_UNITS) return encoded;
+  return leadingUnits(encoded, LONG_PREFIX_UNITS) + LONG_MARK + createHash('sha256').update(key).digest('base64url');
+}
+
+/** The first `units` UTF-16 units of `text`, one fewer rather than half of a surrogate pair. */
+export function leadingUnits(text: string, units: number): string {
+  const last = text.charCodeAt(units - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? units - 1 : units);
+}
+
+export const isLongPartitionKey = (partitionKey: string): boolean => partitionKey.includes(LONG_MARK);
