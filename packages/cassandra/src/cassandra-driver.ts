@@ -1,0 +1,152 @@
+import { Client, types, type ClientOptions } from 'cassandra-driver';
+import {
+  compareKeys,
+  ConcurrencyError,
+  DriverError,
+  type KeyValueDriver,
+  type ListKeysOptions,
+  type PutEventsOptions,
+  type StoredEvent,
+} from '@keyvent/core';
+import { qualifiedTable } from './schema.js';
+
+export type CassandraDriverOptions = {
+  keyspace: string;
+  /** Default `events`. */
+  table?: string;
+  /** Consistency of reads and of a commit's write phase. Default QUORUM (LOCAL_QUORUM in a multi-DC cluster). */
+  consistency?: types.consistencies;
+  /** Consistency of a commit's conditions (Paxos). Default SERIAL (LOCAL_SERIAL in a multi-DC cluster). */
+  serialConsistency?: types.consistencies;
+} & (
+  | { /** Your own client; the driver never shuts it down. */ client: Client }
+  | { /** Settings for a client the driver creates and shuts down on close. */ clientOptions: ClientOptions }
+);
+
+const NAME = 'cassandra';
+const { consistencies } = types;
+const EVENT_COLUMNS = 'seq, type, data, id, ts, meta';
+/** Errors of an overloaded or briefly unreachable cluster, worth another try (a write timeout is not: it may have landed). */
+const RETRYABLE = new Set(['NoHostAvailableError', 'OperationTimedOutError']);
+
+type Row = types.Row;
+
+/**
+ * A driver on Apache Cassandra: one row per event in the stream's partition. A commit is one
+ * conditional batch in that partition (`INSERT … IF NOT EXISTS` per event, and the static `head`
+ * column set to the new last sequence, `IF head = ?` when the caller's version must be checked), so it
+ * is atomic, isolated by Paxos, and one request.
+ *
+ * @example
+ * ```ts
+ * const client = new Client({ contactPoints: ['10.0.0.1'], localDataCenter: 'dc1' });
+ * await createCassandraSchema(client, { keyspace: 'app' });
+ * const store = createStore(createCassandraDriver({ client, keyspace: 'app' }));
+ * ```
+ */
+export function createCassandraDriver(options: CassandraDriverOptions): KeyValueDriver {
+  const table = qualifiedTable(options.keyspace, options.table ?? 'events');
+  const owned = !('client' in options);
+  const client = 'client' in options ? options.client : new Client(options.clientOptions);
+  const read = { prepare: true, consistency: options.consistency ?? consistencies.quorum };
+  const write = { ...read, serialConsistency: options.serialConsistency ?? consistencies.serial };
+  const insert = `INSERT INTO ${table} (key, seq, type, data, id, ts, meta) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`;
+
+  async function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
+    const first = events[0]!;
+    const last = events[events.length - 1]!.sequence;
+    const base = first.sequence - 1;
+    const queries = events.map((event) => ({
+      query: insert,
+      params: [event.key, event.sequence, event.type, JSON.stringify(event.data), event.id, event.timestamp,
+        event.metadata === undefined ? null : JSON.stringify(event.metadata)],
+    }));
+    queries.push(
+      putOptions?.checkPrior
+        ? { query: `UPDATE ${table} SET head = ? WHERE key = ? IF head = ?`, params: [last, first.key, base] }
+        : { query: `UPDATE ${table} SET head = ? WHERE key = ?`, params: [last, first.key] },
+    );
+    const result = await run('the commit', () => client.batch(queries, write));
+    if (!result.wasApplied()) {
+      const head = result.first()?.get('head') as types.Long | null | undefined;
+      throw new ConcurrencyError(first.key, base, head ? head.toNumber() : undefined, { driver: NAME });
+    }
+  }
+
+  async function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+    const result = await run('a read', () =>
+      client.execute(`SELECT ${EVENT_COLUMNS} FROM ${table} WHERE key = ? AND seq > ? LIMIT ?`, [key, afterSequence, limit], {
+        ...read,
+        fetchSize: limit,
+      }),
+    );
+    return result.rows.map((row) => toEvent(key, row));
+  }
+
+  async function lastSequence(key: string): Promise<number> {
+    const result = await run('a read', () => client.execute(`SELECT head FROM ${table} WHERE key = ? LIMIT 1`, [key], read));
+    const head = result.first()?.get('head') as types.Long | null | undefined;
+    return head ? head.toNumber() : 0;
+  }
+
+  async function checkSequence(key: string, sequence: number): Promise<boolean> {
+    const result = await run('a read', () => client.execute(`SELECT seq FROM ${table} WHERE key = ? AND seq = ?`, [key, sequence], read));
+    return result.rowLength > 0;
+  }
+
+  /**
+   * Partitions come back in token (hash) order, so every key under the prefix is read, page by page,
+   * and sorted here: the cost grows with the number of streams in the table.
+   */
+  async function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
+    const keys: string[] = [];
+    const result = await run('listing', () => client.execute(`SELECT DISTINCT key FROM ${table}`, [], { ...read, fetchSize: 1000 }));
+    for await (const row of result) {
+      const key = row.get('key') as string;
+      if (key.startsWith(prefix) && (startAfter === undefined || compareKeys(key, startAfter) > 0)) keys.push(key);
+    }
+    return keys.sort(compareKeys).slice(0, limit);
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    name: NAME,
+    atomicPriorCheck: true,
+    preferredPageSize: 1000,
+    // A conditional batch is one mutation of one partition: Cassandra's batch-size warn and fail
+    // thresholds apply to batches over several partitions, not to it. What bounds it is the largest
+    // mutation the commit log takes (half of commitlog_segment_size: 16 MiB by default); stay well under.
+    limits: { maxEventsPerCommit: 1000, maxEventBytes: 4 * 1024 * 1024, maxCommitBytes: 8 * 1024 * 1024 },
+    checkSequence,
+    fetchEvents,
+    putEvents,
+    lastSequence,
+    listKeys,
+    close: () => (closing ??= owned ? client.shutdown() : Promise.resolve()),
+  };
+}
+
+function toEvent(key: string, row: Row): StoredEvent {
+  const event: StoredEvent = {
+    key,
+    sequence: (row.get('seq') as types.Long).toNumber(),
+    type: row.get('type') as string,
+    data: JSON.parse(row.get('data') as string),
+    id: row.get('id') as string,
+    timestamp: row.get('ts') as string,
+  };
+  const metadata = row.get('meta') as string | null;
+  if (metadata !== null) event.metadata = JSON.parse(metadata);
+  return event;
+}
+
+/** Runs a request; a transient cluster failure becomes a retryable DriverError. */
+async function run<T>(what: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    const name = (error as Error).name;
+    if (RETRYABLE.has(name)) throw new DriverError(NAME, `${what} failed: ${(error as Error).message}`, { cause: error, retryable: true });
+    throw error;
+  }
+}

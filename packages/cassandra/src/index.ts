@@ -1,0 +1,2 @@
+export { createCassandraDriver, type CassandraDriverOptions } from './cassandra-driver.js';
+export { createCassandraSchema, type CassandraSchemaOptions } from './schema.js';

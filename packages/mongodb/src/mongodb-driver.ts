@@ -1,0 +1,126 @@
+import { MongoClient, type Collection, type MongoClientOptions } from 'mongodb';
+import {
+  compareKeys,
+  ConcurrencyError,
+  DriverError,
+  type KeyValueDriver,
+  type ListKeysOptions,
+  type PutEventsOptions,
+  type StoredEvent,
+} from '@keyvent/core';
+import { fromDocument, orderKey, toDocument, type CommitDocument } from './documents.js';
+
+export type MongoDbDriverOptions = {
+  database: string;
+  /** Default `events`. */
+  collection?: string;
+} & (
+  | { /** Your own client; the driver never closes it. */ client: MongoClient }
+  | { /** A connection string for a client the driver creates and closes. */ uri: string; clientOptions?: MongoClientOptions }
+);
+
+const NAME = 'mongodb';
+const DUPLICATE_KEY = 11000;
+/** Labels the driver puts on errors worth another try. */
+const RETRYABLE_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'ResetPool'];
+
+/**
+ * A driver on MongoDB, with no replica set or transactions needed: one document per commit, so a
+ * commit is one atomic insert, and unique indexes refuse a commit whose sequences exist. A caller's
+ * version is checked by a read first (two round trips; see `putEvents`); a version this store read
+ * itself needs only the insert.
+ *
+ * @example
+ * ```ts
+ * const client = new MongoClient('mongodb://localhost:27017');
+ * await createMongoDbIndexes(client.db('app').collection('events'));
+ * const store = createStore(createMongoDbDriver({ client, database: 'app' }));
+ * ```
+ */
+export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriver {
+  const owned = !('client' in options);
+  const client = 'client' in options ? options.client : new MongoClient(options.uri, options.clientOptions);
+  const commits: Collection<CommitDocument> = client.db(options.database).collection(options.collection ?? 'events');
+
+  /**
+   * With `checkPrior`, a commit must end exactly where this one starts. Commits are contiguous and never
+   * deleted, so that stays true until the insert, and a stale writer at that boundary collides on the
+   * unique (k, f) with the commit already there: the check and the insert are safe together.
+   */
+  async function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
+    const first = events[0]!;
+    const conflict = (cause?: unknown) => new ConcurrencyError(first.key, first.sequence - 1, undefined, { cause, driver: NAME });
+    if (putOptions?.checkPrior) {
+      const prior = await run('a read', () => commits.findOne({ k: first.key, l: first.sequence - 1 }, { projection: { _id: 1 } }));
+      if (prior === null) throw conflict();
+    }
+    try {
+      await run('the commit', () => commits.insertOne(toDocument(events)));
+    } catch (error) {
+      throw (error as { code?: number }).code === DUPLICATE_KEY ? conflict(error) : error;
+    }
+  }
+
+  async function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = [];
+    const cursor = commits.find({ k: key, l: { $gt: afterSequence } }).sort({ l: 1 }).batchSize(Math.min(limit, 1000));
+    try {
+      for await (const commit of cursor) {
+        for (const event of fromDocument(commit)) {
+          if (event.sequence > afterSequence && events.length < limit) events.push(event);
+        }
+        if (events.length === limit) break;
+      }
+    } finally {
+      await cursor.close();
+    }
+    return events;
+  }
+
+  async function lastSequence(key: string): Promise<number> {
+    const last = await run('a read', () => commits.findOne({ k: key }, { sort: { l: -1 }, projection: { l: 1 } }));
+    return last?.l ?? 0;
+  }
+
+  async function checkSequence(key: string, sequence: number): Promise<boolean> {
+    return (await run('a read', () => commits.findOne({ k: key, s: sequence }, { projection: { _id: 1 } }))) !== null;
+  }
+
+  /** Reads the streams' first commits (f = 1) in the order of their hex keys, which is code point order. */
+  async function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
+    const hexPrefix = orderKey(prefix);
+    const from = startAfter !== undefined && compareKeys(startAfter, prefix) >= 0 ? { $gt: orderKey(startAfter) } : { $gte: hexPrefix };
+    const firsts = await run('listing', () =>
+      commits.find({ f: 1, o: from }, { projection: { k: 1, o: 1 } }).sort({ o: 1 }).limit(limit).toArray(),
+    );
+    return firsts.filter((commit) => commit.o!.startsWith(hexPrefix)).map((commit) => commit.k);
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    name: NAME,
+    atomicPriorCheck: true,
+    preferredPageSize: 1000,
+    // A document is at most 16 MiB of BSON; the JSON text of the events plus the envelope stays under.
+    limits: { maxEventsPerCommit: 1000, maxEventBytes: 8 * 1024 * 1024, maxCommitBytes: 12 * 1024 * 1024 },
+    checkSequence,
+    fetchEvents,
+    putEvents,
+    lastSequence,
+    listKeys,
+    close: () => (closing ??= owned ? client.close() : Promise.resolve()),
+  };
+}
+
+async function run<T>(what: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    const labels = (error as { errorLabels?: Set<string> | string[] }).errorLabels;
+    const labelled = labels ? [...labels].some((label) => RETRYABLE_LABELS.includes(label)) : false;
+    if (labelled || (error as Error).name === 'MongoNetworkTimeoutError') {
+      throw new DriverError(NAME, `${what} failed: ${(error as Error).message}`, { cause: error, retryable: true });
+    }
+    throw error;
+  }
+}
