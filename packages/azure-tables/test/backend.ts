@@ -7,8 +7,13 @@ import { startBackend, type RunningBackend } from '@keyvent/testing';
 export async function azureTablesForTests(): Promise<{ backend: RunningBackend<'azure-tables'>; client: TableClient }> {
   const backend = await startBackend('azure-tables');
   console.info(`azure-tables backend: ${backend.description} (${backend.source}), ready in ${backend.startMs} ms`);
-  const tableName = `keyvent${randomUUID().replaceAll('-', '')}`;
-  const insecure = backend.connection.connectionString.includes('=http;') || backend.connection.connectionString.includes('http://');
-  const client = await createAzureTablesTable(backend.connection.connectionString, tableName, { allowInsecureConnection: insecure });
-  return { backend, client };
+  try {
+    const tableName = `keyvent${randomUUID().replaceAll('-', '')}`;
+    const insecure = backend.connection.connectionString.includes('=http;') || backend.connection.connectionString.includes('http://');
+    const client = await createAzureTablesTable(backend.connection.connectionString, tableName, { allowInsecureConnection: insecure });
+    return { backend, client };
+  } catch (error) {
+    await backend.stop();
+    throw error;
+  }
 }

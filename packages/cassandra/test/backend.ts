@@ -7,9 +7,14 @@ import { startBackend, type RunningBackend } from '@keyvent/testing';
 export async function cassandraForTests(extra: Partial<ClientOptions> = {}) {
   const backend = await startBackend('cassandra');
   console.info(`cassandra backend: ${backend.description} (${backend.source}), ready in ${backend.startMs} ms`);
-  const clientOptions: ClientOptions = { ...backend.connection, ...extra };
-  const client = new Client(clientOptions);
-  const keyspace = `keyvent_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
-  await createCassandraSchema(client, { keyspace });
-  return { backend: backend as RunningBackend<'cassandra'>, client, keyspace, clientOptions };
+  try {
+    const clientOptions: ClientOptions = { ...backend.connection, ...extra };
+    const client = new Client(clientOptions);
+    const keyspace = `keyvent_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+    await createCassandraSchema(client, { keyspace });
+    return { backend: backend as RunningBackend<'cassandra'>, client, keyspace, clientOptions };
+  } catch (error) {
+    await backend.stop();
+    throw error;
+  }
 }

@@ -7,8 +7,13 @@ import { createDynamoDbTable } from '@keyvent/dynamodb';
 export async function dynamoDbForTests(): Promise<{ backend: RunningBackend<'dynamodb'>; client: DynamoDBClient; tableName: string }> {
   const backend = await startBackend('dynamodb');
   console.info(`dynamodb backend: ${backend.description} (${backend.source}), ready in ${backend.startMs} ms`);
-  const client = new DynamoDBClient(backend.connection);
-  const tableName = `keyvent-${randomUUID()}`;
-  await createDynamoDbTable(client, tableName);
-  return { backend, client, tableName };
+  try {
+    const client = new DynamoDBClient(backend.connection);
+    const tableName = `keyvent-${randomUUID()}`;
+    await createDynamoDbTable(client, tableName);
+    return { backend, client, tableName };
+  } catch (error) {
+    await backend.stop();
+    throw error;
+  }
 }

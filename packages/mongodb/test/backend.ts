@@ -7,8 +7,13 @@ import { startBackend, type RunningBackend } from '@keyvent/testing';
 export async function mongoDbForTests(): Promise<{ backend: RunningBackend<'mongodb'>; client: MongoClient; database: string }> {
   const backend = await startBackend('mongodb');
   console.info(`mongodb backend: ${backend.description} (${backend.source}), ready in ${backend.startMs} ms`);
-  const client = new MongoClient(backend.connection.uri);
-  const database = `keyvent_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  await createMongoDbIndexes(client.db(database).collection<CommitDocument>('events'));
-  return { backend, client, database };
+  try {
+    const client = new MongoClient(backend.connection.uri);
+    const database = `keyvent_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+    await createMongoDbIndexes(client.db(database).collection<CommitDocument>('events'));
+    return { backend, client, database };
+  } catch (error) {
+    await backend.stop();
+    throw error;
+  }
 }

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { startCassandra, startMongoDb } from './jvm-servers.js';
 import { answersHttp, freePort, startLocalProcess, waitUntilReady, type LocalProcess } from './local-process.js';
 
 export interface DynamoDbConnection {
@@ -39,7 +40,7 @@ export interface BackendDefinition<C> {
   environmentVariable: string;
   fromEnvironment(value: string): C;
   /** Starts a local server without Docker, or throws saying why it cannot. */
-  startLocal?(): Promise<LocalServer<C>>;
+  startLocal(): Promise<LocalServer<C>>;
   container: { port: number; command?: string[]; environment?: Record<string, string>; connect(host: string, port: number): C };
 }
 
@@ -138,11 +139,13 @@ export const backends: { [N in BackendName]: BackendDefinition<Connections[N]> }
   mongodb: {
     environmentVariable: 'KEYVENT_MONGODB_URI',
     fromEnvironment: (uri) => ({ uri }),
+    startLocal: startMongoDb,
     container: { port: 27017, connect: (host, port) => ({ uri: `mongodb://${host}:${port}` }) },
   },
   cassandra: {
     environmentVariable: 'KEYVENT_CASSANDRA_CONTACT_POINTS',
     fromEnvironment: (points) => ({ contactPoints: points.split(','), localDataCenter: 'datacenter1' }),
+    startLocal: startCassandra,
     container: {
       port: 9042,
       environment: { MAX_HEAP_SIZE: '1G', HEAP_NEWSIZE: '200M' },

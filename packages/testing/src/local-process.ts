@@ -33,6 +33,9 @@ export interface LocalProcess {
 export function startLocalProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): LocalProcess {
   const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
+  // The server must never keep a test run alive: the exit hook above kills it when the run ends.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
     lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));

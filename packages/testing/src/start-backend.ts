@@ -41,14 +41,10 @@ export async function startBackend<N extends BackendName>(name: N): Promise<Runn
     return finish('environment', { connection, description: `${name} from ${definition.environmentVariable}`, stop: async () => {} });
   }
   const failures: string[] = [];
-  if (definition.startLocal) {
-    try {
-      return finish('local', await definition.startLocal());
-    } catch (error) {
-      failures.push(`local server: ${(error as Error).message}`);
-    }
-  } else {
-    failures.push('local server: none is wired for this backend yet');
+  try {
+    return finish('local', await definition.startLocal());
+  } catch (error) {
+    failures.push(`local server: ${(error as Error).message}`);
   }
   try {
     return finish('container', await startContainer(name));
