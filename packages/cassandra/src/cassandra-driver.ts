@@ -2,10 +2,10 @@ import { Client, types, type ClientOptions } from 'cassandra-driver';
 import {
   compareKeys,
   ConcurrencyError,
-  DriverError,
   type KeyValueDriver,
   type ListKeysOptions,
   type PutEventsOptions,
+  runBackendRequest,
   type StoredEvent,
 } from '@keyvent/core';
 import { qualifiedTable } from './schema.js';
@@ -141,12 +141,6 @@ function toEvent(key: string, row: Row): StoredEvent {
 }
 
 /** Runs a request; a transient cluster failure becomes a retryable DriverError. */
-async function run<T>(what: string, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    const name = (error as Error).name;
-    if (RETRYABLE.has(name)) throw new DriverError(NAME, `${what} failed: ${(error as Error).message}`, { cause: error, retryable: true });
-    throw error;
-  }
+function run<T>(what: string, request: () => Promise<T>): Promise<T> {
+  return runBackendRequest(NAME, what, request, (error) => RETRYABLE.has((error as Error).name));
 }

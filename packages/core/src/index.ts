@@ -1,6 +1,7 @@
 export * from './aggregate.js';
 export type * from './driver.js';
 export { searchLastSequence, type RetryOptions } from './driver-calls.js';
+export { runBackendRequest } from './driver-requests.js';
 export * from './errors.js';
 export { assertStreamKey, compareKeys, MAX_KEY_BYTES } from './keys.js';
 export { createMemoryDriver, type MemoryDriverOptions } from './memory-driver.js';

@@ -7,6 +7,7 @@ import {
   isDriverError,
   isKeyventError,
   isNotSupportedError,
+  runBackendRequest,
   searchLastSequence,
   ValidationError,
   type KeyValueDriver,
@@ -245,5 +246,20 @@ describe('retries of transient driver failures', () => {
     await inner.putEvents([{ key: 's', sequence: 1, type: 'Rival', data: null, id: 'rival', timestamp: new Date().toISOString() }]);
     await expect(store.append('s', event(1), { expectedVersion: 0 })).rejects.toMatchObject({ code: 'KEYVENT_CONCURRENCY', actualVersion: 1 });
     expect(calls()).toBe(2);
+  });
+});
+
+describe('runBackendRequest', () => {
+  const busy = Object.assign(new Error('server busy'), { name: 'Busy' });
+
+  it('turns a transient failure into a retryable DriverError that keeps the cause', async () => {
+    const error = await runBackendRequest('x', 'a read', () => Promise.reject(busy), (e) => (e as Error).name === 'Busy').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'KEYVENT_DRIVER', retryable: true, cause: busy, message: '[keyvent] [x] a read failed: server busy' });
+  });
+
+  it('passes other failures, and results, through unchanged', async () => {
+    const other = new Error('syntax error');
+    await expect(runBackendRequest('x', 'a read', () => Promise.reject(other), () => false)).rejects.toBe(other);
+    await expect(runBackendRequest('x', 'a read', async () => 42, () => true)).resolves.toBe(42);
   });
 });

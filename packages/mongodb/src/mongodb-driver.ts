@@ -2,10 +2,10 @@ import { MongoClient, type Collection, type MongoClientOptions } from 'mongodb';
 import {
   compareKeys,
   ConcurrencyError,
-  DriverError,
   type KeyValueDriver,
   type ListKeysOptions,
   type PutEventsOptions,
+  runBackendRequest,
   type StoredEvent,
 } from '@keyvent/core';
 import { fromDocument, orderKey, toDocument, type CommitDocument } from './documents.js';
@@ -112,15 +112,11 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
   };
 }
 
-async function run<T>(what: string, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
+/** Runs a request; an error the MongoDB driver labels as retryable becomes a retryable DriverError. */
+function run<T>(what: string, request: () => Promise<T>): Promise<T> {
+  return runBackendRequest(NAME, what, request, (error) => {
     const labels = (error as { errorLabels?: Set<string> | string[] }).errorLabels;
     const labelled = labels ? [...labels].some((label) => RETRYABLE_LABELS.includes(label)) : false;
-    if (labelled || (error as Error).name === 'MongoNetworkTimeoutError') {
-      throw new DriverError(NAME, `${what} failed: ${(error as Error).message}`, { cause: error, retryable: true });
-    }
-    throw error;
-  }
+    return labelled || (error as Error).name === 'MongoNetworkTimeoutError';
+  });
 }
