@@ -71,3 +71,27 @@ async function startContainer<N extends BackendName>(name: N): Promise<LocalServ
     stop: async () => void (await started.stop()),
   };
 }
+
+/**
+ * Starts a backend as {@link startBackend} does, says on the console what it is and how long it took
+ * to be ready, and runs `prepare` on it (make a table, a keyspace…). Stops the backend if `prepare`
+ * fails, so a failed set-up never leaves a server behind.
+ *
+ * @example
+ * ```ts
+ * const { backend, client } = await startPreparedBackend('dynamodb', async ({ connection }) => ({ client: new DynamoDBClient(connection) }));
+ * ```
+ */
+export async function startPreparedBackend<N extends BackendName, R extends object>(
+  name: N,
+  prepare: (backend: RunningBackend<N>) => Promise<R>,
+): Promise<R & { backend: RunningBackend<N> }> {
+  const backend = await startBackend(name);
+  console.info(`${name} backend: ${backend.description} (${backend.source}), ready in ${backend.startMs} ms`);
+  try {
+    return { ...(await prepare(backend)), backend };
+  } catch (error) {
+    await backend.stop();
+    throw error;
+  }
+}
