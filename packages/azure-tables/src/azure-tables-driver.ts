@@ -82,27 +82,26 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     }
   }
 
-  async function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+  function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
     const filter = odata`PartitionKey eq ${partitionKeyOf(key)} and RowKey gt ${rowKey(afterSequence)} and RowKey lt ${HEAD_ROW}`;
-    const events: StoredEvent[] = [];
-    const pages = client.listEntities<EventEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, MAX_PAGE) });
-    for await (const page of pages) {
-      for (const entity of page) {
-        if (events.length === limit) return events;
-        events.push(fromEntity(entity as TableEntity<EventEntity>, key));
+    return read(async () => {
+      const events: StoredEvent[] = [];
+      const pages = client.listEntities<EventEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, MAX_PAGE) });
+      for await (const page of pages) {
+        for (const entity of page) {
+          if (events.length === limit) return events;
+          events.push(fromEntity(entity as TableEntity<EventEntity>, key));
+        }
+        if (events.length === limit) break;
       }
-      if (events.length === limit) break;
-    }
-    return events;
+      return events;
+    });
   }
 
-  async function pointRead<T extends object>(key: string, row: string): Promise<TableEntityResult<T> | undefined> {
-    try {
-      return await client.getEntity<T>(partitionKeyOf(key), row);
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw translate(error, 'a read failed');
-    }
+  function pointRead<T extends object>(key: string, row: string): Promise<TableEntityResult<T> | undefined> {
+    return read(() =>
+      client.getEntity<T>(partitionKeyOf(key), row).catch((error: unknown) => (statusOf(error) === 404 ? undefined : Promise.reject(error))),
+    );
   }
 
   /**
@@ -110,20 +109,22 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
    * characters (nor for long keys); the keys under a prefix are contiguous in any such order, so the
    * prefix's heads are read and sorted here. The cost grows with the number of streams under the prefix.
    */
-  async function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
+  function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
     const scanPrefix = leadingUnits(encodeKey(prefix), SCAN_PREFIX_UNITS);
     const filter = odata`RowKey eq ${HEAD_ROW} and PartitionKey ge ${scanPrefix}`;
-    const pages = client.listEntities<HeadEntity>({ queryOptions: { filter, select: ['PartitionKey', 'k'] } }).byPage({ maxPageSize: MAX_PAGE });
-    const keys: string[] = [];
-    for await (const page of pages) {
-      const inRange = page.filter((head) => head.partitionKey!.startsWith(scanPrefix));
-      for (const head of inRange) keys.push(isLongPartitionKey(head.partitionKey!) ? head.k! : decodeKey(head.partitionKey!));
-      if (inRange.length < page.length) break;
-    }
-    return keys
-      .filter((key) => key.startsWith(prefix) && (startAfter === undefined || compareKeys(key, startAfter) > 0))
-      .sort(compareKeys)
-      .slice(0, limit);
+    return read(async () => {
+      const pages = client.listEntities<HeadEntity>({ queryOptions: { filter, select: ['PartitionKey', 'k'] } }).byPage({ maxPageSize: MAX_PAGE });
+      const keys: string[] = [];
+      for await (const page of pages) {
+        const inRange = page.filter((head) => head.partitionKey!.startsWith(scanPrefix));
+        for (const head of inRange) keys.push(isLongPartitionKey(head.partitionKey!) ? head.k! : decodeKey(head.partitionKey!));
+        if (inRange.length < page.length) break;
+      }
+      return keys
+        .filter((key) => key.startsWith(prefix) && (startAfter === undefined || compareKeys(key, startAfter) > 0))
+        .sort(compareKeys)
+        .slice(0, limit);
+    });
   }
 
   return {
@@ -140,6 +141,15 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     listKeys,
     close: async () => {},
   };
+}
+
+/** Runs a read; an HTTP failure becomes a DriverError (retryable for throttling and 5xx), like a commit's. */
+async function read<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw translate(error, 'a read failed');
+  }
 }
 
 function translate(error: unknown, what: string): unknown {
