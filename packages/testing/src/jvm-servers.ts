@@ -41,6 +41,7 @@ export const cassandraVersion = (): string =>
  */
 export async function startCassandra(): Promise<LocalServer<CassandraConnection>> {
   const home = join(servers, 'cassandra');
+  const version = cassandraVersion();
   const lib = mavenLibrary('cassandra', join(home, 'pom.xml'));
   const dir = mkdtempSync(join(tmpdir(), 'keyvent-cassandra-'));
   const [storagePort, nativePort] = await twoFreePorts();
@@ -65,13 +66,13 @@ export async function startCassandra(): Promise<LocalServer<CassandraConnection>
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  await waitUntilReady(`Cassandra ${cassandraVersion()}`, server, () => acceptsConnections(nativePort), CASSANDRA_START_MS).catch(async (error) => {
+  await waitUntilReady(`Cassandra ${version}`, server, () => acceptsConnections(nativePort), CASSANDRA_START_MS).catch(async (error) => {
     await stop();
     throw error;
   });
   return {
     connection: { contactPoints: [`127.0.0.1:${nativePort}`], localDataCenter: 'datacenter1' },
-    description: `Apache Cassandra ${cassandraVersion()} (Maven Central, one node on Java) on 127.0.0.1:${nativePort}`,
+    description: `Apache Cassandra ${version} (Maven Central, one node on Java) on 127.0.0.1:${nativePort}`,
     stop,
   };
 }
