@@ -69,7 +69,7 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     const actions: TransactionAction[] = events.map((event) => ['create', toEntity(event)]);
     if (putOptions?.checkPrior) actions.push(['update', { partitionKey, rowKey: rowKey(first.sequence - 1) }, 'Merge', { etag: '*' }]);
     const head: HeadEntity = { partitionKey, rowKey: HEAD_ROW, last: String(events[events.length - 1]!.sequence) };
-    if (isLongPartitionKey(partitionKey)) head.k = first.key;
+    if (isLongPartitionKey(partitionKey)) head.k = encodeKey(first.key);
     actions.push(['upsert', head, 'Replace']);
     try {
       await client.submitTransaction(actions);
@@ -117,7 +117,7 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
       const keys: string[] = [];
       for await (const page of pages) {
         const inRange = page.filter((head) => head.partitionKey!.startsWith(scanPrefix));
-        for (const head of inRange) keys.push(isLongPartitionKey(head.partitionKey!) ? head.k! : decodeKey(head.partitionKey!));
+        for (const head of inRange) keys.push(decodeKey(isLongPartitionKey(head.partitionKey!) ? head.k! : head.partitionKey!));
         if (inRange.length < page.length) break;
       }
       return keys

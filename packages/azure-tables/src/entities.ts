@@ -1,6 +1,6 @@
 import type { TableEntity } from '@azure/data-tables';
 import type { StoredEvent } from '@keyvent/core';
-import { partitionKeyOf, rowKey } from './keys.js';
+import { jsonText, partitionKeyOf, rowKey } from './keys.js';
 
 /** A string property holds at most 64 KiB of UTF-16: 32,768 units. Chunks stay under that. */
 const CHUNK = 32_000;
@@ -8,10 +8,7 @@ const CHUNK = 32_000;
 export type EventEntity = {
   partitionKey: string;
   rowKey: string;
-  type: string;
-  id: string;
-  ts: string;
-  /** How many payload chunks (`p0`, `p1`, …) hold the JSON of `[data]` or `[data, metadata]`. */
+  /** How many payload chunks (`p0`, `p1`, …) hold the JSON of `[type, id, timestamp, data]` or `[…, metadata]`. */
   pn: number;
   [chunk: `p${number}`]: string;
 };
@@ -30,16 +27,9 @@ function chunks(text: string): string[] {
 }
 
 export function toEntity(event: StoredEvent): TableEntity<EventEntity> {
-  const payload = JSON.stringify(event.metadata === undefined ? [event.data] : [event.data, event.metadata]);
-  const parts = chunks(payload);
-  const entity: TableEntity<EventEntity> = {
-    partitionKey: partitionKeyOf(event.key),
-    rowKey: rowKey(event.sequence),
-    type: event.type,
-    id: event.id,
-    ts: event.timestamp,
-    pn: parts.length,
-  };
+  const { type, id, timestamp, data, metadata } = event;
+  const parts = chunks(jsonText(metadata === undefined ? [type, id, timestamp, data] : [type, id, timestamp, data, metadata]));
+  const entity: TableEntity<EventEntity> = { partitionKey: partitionKeyOf(event.key), rowKey: rowKey(event.sequence), pn: parts.length };
   parts.forEach((part, i) => (entity[`p${i}`] = part));
   return entity;
 }
@@ -48,15 +38,8 @@ export function toEntity(event: StoredEvent): TableEntity<EventEntity> {
 export function fromEntity(entity: TableEntity<EventEntity>, key: string): StoredEvent {
   let payload = '';
   for (let i = 0; i < entity.pn; i++) payload += entity[`p${i}`];
-  const [data, metadata] = JSON.parse(payload);
-  const event: StoredEvent = {
-    key,
-    sequence: Number(entity.rowKey),
-    type: entity.type,
-    data,
-    id: entity.id,
-    timestamp: entity.ts,
-  };
+  const [type, id, timestamp, data, metadata] = JSON.parse(payload);
+  const event: StoredEvent = { key, sequence: Number(entity.rowKey), type, data, id, timestamp };
   if (metadata !== undefined) event.metadata = metadata;
   return event;
 }

@@ -4,15 +4,26 @@ import { createHash } from 'node:crypto';
  * Azure forbids `/ \ # ?` and control characters (U+0000–U+001F, U+007F–U+009F) in PartitionKey and
  * RowKey. They are written as `%XX`, and `%` itself as `%25`, so every key has one encoding and decodes
  * back to itself. Escaping is per character: the encoding of a prefix is a prefix of the encoding.
+ * U+2028 and U+2029 are written as `%u2028` / `%u2029`: Azurite's batch parser fails (HTTP 500) on them.
  */
-const FORBIDDEN = /[%/\\#?\u0000-\u001f\u007f-\u009f]/g;
+const FORBIDDEN = /[%/\\#?\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 export function encodeKey(key: string): string {
-  return key.replace(FORBIDDEN, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return key.replace(FORBIDDEN, (char) => {
+    const hex = char.charCodeAt(0).toString(16).toUpperCase();
+    return hex.length > 2 ? `%u${hex}` : `%${hex.padStart(2, '0')}`;
+  });
 }
 
 export function decodeKey(encoded: string): string {
-  return encoded.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return encoded.replace(/%(?:u([0-9A-F]{4})|([0-9A-F]{2}))/g, (_, wide: string | undefined, hex: string | undefined) =>
+    String.fromCharCode(parseInt(wide ?? hex!, 16)),
+  );
+}
+
+/** JSON text with U+2028 and U+2029 escaped (still valid JSON): Azurite's batch parser fails on them raw. */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
 }
 
 const SEQUENCE_DIGITS = 16; // 10^16 > 2^53

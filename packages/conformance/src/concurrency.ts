@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ConcurrencyError, isConcurrencyError, isValidationError, type AppendResult, type StoredEvent } from '@keyvent/core';
+import { runTorture } from './torture.js';
 import { expectError, makeEvents, readAll, sequencesOf, uniqueKey, type SuiteContext } from './context.js';
 
 export function concurrencyCases({ it, store, driver }: SuiteContext): void {
@@ -168,4 +169,12 @@ export function concurrencyCases({ it, store, driver }: SuiteContext): void {
       assert.equal(await store().streamVersion(key), 0);
     });
   }
+
+  it('torture: 32 writers at exact versions on 4 streams keep every stream whole', async () => {
+    const report = await runTorture(store(), { writers: 32, streams: 4, appendsPerWriter: 4, keyPrefix: 'conformance/torture' });
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.appends, 128);
+    assert.equal(report.storedEvents, report.acknowledgedEvents);
+    assert.ok(report.conflicts > 0, 'the writers raced (otherwise the case proves nothing)');
+  });
 }

@@ -3,6 +3,8 @@ import { appendCases } from './append.js';
 import { concurrencyCases } from './concurrency.js';
 import type { ConformanceOptions, SuiteContext, TestApi } from './context.js';
 import { dataCases } from './data.js';
+import { hostileInputCases } from './hostile.js';
+import { importCases } from './import.js';
 import { keyCases } from './keys.js';
 import { lifecycleCases } from './lifecycle.js';
 import { limitCases } from './limits.js';
@@ -11,6 +13,8 @@ import { readCases } from './read.js';
 import { subscribeCases } from './subscribe.js';
 
 export type { ConformanceOptions, TestApi } from './context.js';
+export { hostileCases } from './hostile.js';
+export { runTorture, type TortureOptions, type TortureReport } from './torture.js';
 
 const concerns = {
   append: appendCases,
@@ -21,6 +25,8 @@ const concerns = {
   data: dataCases,
   limits: limitCases,
   subscribe: subscribeCases,
+  import: importCases,
+  hostile: hostileInputCases,
   lifecycle: lifecycleCases,
 };
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { KeyValueDriver, ListKeysOptions } from './driver.js';
+import type { DriverLimits, KeyValueDriver, ListKeysOptions } from './driver.js';
 import { createDriverGate, type RetryOptions } from './driver-calls.js';
 import { ConcurrencyError, isConcurrencyError, NotSupportedError, ValidationError } from './errors.js';
 import { assertStreamKey } from './keys.js';
 import { createPublisher, type EventHandler, type SubscribeOptions } from './subscriptions.js';
 import type { ExpectedVersion, NewEvent, StoredEvent } from './types.js';
-import { assertCommit, assertExpectedVersion, assertSequence } from './validation.js';
+import { assertCommit, assertExpectedVersion, assertSequence, eventBytes } from './validation.js';
 
 export interface StoreOptions {
   /** Events per driver read when a read names no page size. Default: the driver's preference, else 500. */
@@ -56,6 +56,16 @@ export interface EventStore {
    * @throws ConcurrencyError when the stream is not at `expectedVersion`; ValidationError for bad input.
    */
   append(key: string, events: NewEvent | readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Writes events copied from another store with their sequences, ids, timestamps and metadata (for
+   * `keyvent copy` and migrations). They must be one stream's, consecutive, and start right after the
+   * stream's current version. They are written as one commit per run of equal timestamps (how the
+   * source committed them), split further at the driver's limits; every commit is checked before the
+   * first is written, and each is atomic.
+   * @returns the stream's version after the import.
+   * @throws ConcurrencyError when the stream is not at `events[0].sequence - 1`; ValidationError for bad input.
+   */
+  importEvents(key: string, events: readonly StoredEvent[]): Promise<number>;
   /** The events of a stream, paged through the driver so a long stream never sits in memory at once. */
   readStream(key: string, options?: ReadOptions): AsyncIterable<StoredEvent>;
   /** The stream's version: its last sequence, 0 if it has no events. */
@@ -105,6 +115,10 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     }
     const timestamp = new Date().toISOString();
     const stored = events.map((event, i): StoredEvent => ({ key, sequence: base + i + 1, timestamp, ...event }));
+    return commitStored(key, stored, base, expected, checkPrior);
+  }
+
+  function commitStored(key: string, stored: StoredEvent[], base: number, expected: ExpectedVersion, checkPrior: boolean) {
     return publisher.track(key, base, async () => {
       if (checkPrior && !driver.atomicPriorCheck) {
         const priorExists = await gate.call('checkSequence', () => driver.checkSequence(key, base));
@@ -119,7 +133,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
         // A retried put may have been written by the attempt that seemed to fail: our ids tell.
         if (attempts < 2 || !(await storedAlready(stored))) throw await conflict(key, expected, error);
       }
-      return { key, version: base + events.length, events: stored };
+      return { key, version: base + stored.length, events: stored };
     });
   }
 
@@ -161,6 +175,17 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     return commitAt(key, prepare(events), version, version, false);
   }
 
+  async function importEvents(key: string, events: readonly StoredEvent[]): Promise<number> {
+    assertStreamKey(key);
+    const commits = splitImport(key, events, driver.limits);
+    let version = events[0]!.sequence - 1;
+    for (const commit of commits) {
+      await commitStored(key, commit, version, version, version > 0);
+      version += commit.length;
+    }
+    return version;
+  }
+
   function readStream(key: string, readOptions: ReadOptions = {}): AsyncIterable<StoredEvent> {
     assertStreamKey(key);
     const { from, to, direction = 'forward', pageSize = defaultPageSize } = readOptions;
@@ -195,11 +220,45 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
       assertStreamKey(key);
       return gate.lastSequence(key);
     },
+    importEvents,
     listStreams,
     subscribe: publisher.subscribe,
     close: () => gate.close(publisher.drained),
     [appendAtReadVersion]: appendAtVersion,
   };
+}
+
+/** Checks imported events and cuts them into commits: at each change of timestamp and at the driver's limits. */
+function splitImport(key: string, events: readonly StoredEvent[], limits: DriverLimits = {}): StoredEvent[][] {
+  if (!Array.isArray(events) || events.length === 0) throw new ValidationError('events', 'must be a non-empty array of stored events');
+  const first = events[0]!;
+  assertSequence(first.sequence, 'events[0].sequence');
+  const maxEvents = limits.maxEventsPerCommit ?? Number.MAX_SAFE_INTEGER;
+  const maxBytes = limits.maxCommitBytes ?? Number.MAX_SAFE_INTEGER;
+  const commits: StoredEvent[][] = [];
+  let commit: StoredEvent[] = [];
+  let bytes = 0;
+  events.forEach((event, i) => {
+    const path = `events[${i}]`;
+    if (event.key !== key) throw new ValidationError(`${path}.key`, `is ${JSON.stringify(event.key)}, not the stream being imported`);
+    if (event.sequence !== first.sequence + i) throw new ValidationError(`${path}.sequence`, `must be ${first.sequence + i} (consecutive)`);
+    if (typeof event.id !== 'string') throw new ValidationError(`${path}.id`, 'an imported event must keep its id');
+    if (typeof event.timestamp !== 'string' || Number.isNaN(Date.parse(event.timestamp))) {
+      throw new ValidationError(`${path}.timestamp`, 'must be an ISO 8601 date');
+    }
+    const size = limits.maxCommitBytes === undefined ? 0 : eventBytes(event);
+    const previous = commit[commit.length - 1];
+    if (previous && (previous.timestamp !== event.timestamp || commit.length >= maxEvents || bytes + size > maxBytes)) {
+      commits.push(commit);
+      commit = [];
+      bytes = 0;
+    }
+    commit.push(event);
+    bytes += size;
+  });
+  commits.push(commit);
+  for (const part of commits) assertCommit(part, limits);
+  return commits;
 }
 
 type Prepared = Omit<StoredEvent, 'key' | 'sequence' | 'timestamp'>;

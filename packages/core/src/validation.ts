@@ -20,6 +20,7 @@ function checkJson(value: unknown, path: string, ancestors: Set<object>, depth: 
       return;
     case 'number':
       if (!Number.isFinite(value)) throw new ValidationError(path, `${value} is not a JSON number`);
+      if (Object.is(value, -0)) throw new ValidationError(path, '-0 is not kept by JSON (it reads back as 0); use 0');
       return;
     case 'object':
       if (value === null) return;
@@ -72,9 +73,18 @@ export function assertCommit(events: unknown, limits: DriverLimits = {}): assert
   if (maxEventsPerCommit !== undefined && events.length > maxEventsPerCommit) {
     throw new ValidationError('events', `${events.length} events exceed the driver's atomic limit of ${maxEventsPerCommit} per commit`);
   }
+  const measure = maxEventBytes !== undefined || maxCommitBytes !== undefined;
+  const ids = new Set<string>();
   let total = 0;
   events.forEach((event: unknown, i) => {
-    const size = assertNewEvent(event, `events[${i}]`);
+    const id = assertNewEvent(event, `events[${i}]`);
+    if (id !== undefined) {
+      if (ids.has(id)) throw new ValidationError(`events[${i}].id`, `${JSON.stringify(id)} is used twice in this commit`);
+      ids.add(id);
+    }
+    // Serialising is the costly part of a commit: only where the driver has byte limits to check.
+    if (!measure) return;
+    const size = eventBytes(event as NewEvent);
     if (maxEventBytes !== undefined && size > maxEventBytes) {
       throw new ValidationError(`events[${i}]`, `is ${size} bytes; the driver's limit is ${maxEventBytes} per event`);
     }
@@ -85,7 +95,8 @@ export function assertCommit(events: unknown, limits: DriverLimits = {}): assert
   }
 }
 
-function assertNewEvent(event: unknown, path: string): number {
+/** Checks one event's fields; returns its id, if it has one. */
+function assertNewEvent(event: unknown, path: string): string | undefined {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new ValidationError(path, 'must be an object with type and data');
   }
@@ -95,7 +106,7 @@ function assertNewEvent(event: unknown, path: string): number {
   assertJson(data, `${path}.data`);
   if (id !== undefined) assertBoundedString(id, `${path}.id`, MAX_ID_LENGTH);
   if (metadata !== undefined) assertMetadata(metadata, `${path}.metadata`);
-  return eventBytes(event as NewEvent);
+  return id;
 }
 
 function assertMetadata(metadata: unknown, path: string): void {
