@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { isKeyventError } from '@keyvent/core';
+import { CopyError } from './copy.js';
 import { createProgram } from './program.js';
 import { UsageError } from './store-url.js';
 
@@ -10,6 +11,9 @@ createProgram()
     if (error instanceof UsageError) {
       console.error(`keyvent: ${error.message}`);
       process.exitCode = 2;
+    } else if (error instanceof CopyError) {
+      console.error(`keyvent: ${error.message}`);
+      process.exitCode = 1;
     } else {
       console.error(isKeyventError(error) ? `keyvent: ${error.message.replace(/^\[keyvent\] /, '')}` : error);
       process.exitCode = 1;

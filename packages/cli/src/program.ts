@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { EventStore, ExpectedVersion, JsonValue, StoredEvent } from '@keyvent/core';
+import { Presets, SingleBar } from 'cli-progress';
+import { copyStore, CopyError, verifyCopy } from './copy.js';
 import { runDemo } from './demo/run-demo.js';
 import { openStore, STORE_URL_HELP, UsageError } from './store-url.js';
 
@@ -128,6 +130,35 @@ export function createProgram(print: (line: string) => void = console.log): Comm
           await new Promise((resolve) => setTimeout(resolve, options.interval));
         }
       });
+    });
+
+  program
+    .command('copy <from> <to>')
+    .description('copy every stream into another store, keeping sequences, ids and timestamps; resumable; then verify')
+    .option('-p, --prefix <prefix>', 'only streams whose keys start with this')
+    .option('-c, --concurrency <n>', 'streams copied at once', wholeNumber, 8)
+    .option('--no-verify', 'skip the final comparison of counts and checksums')
+    .option('--no-progress', 'no progress bar')
+    .action(async (fromUrl: string, toUrl: string, options: { prefix?: string; concurrency: number; verify: boolean; progress: boolean }) => {
+      await withStore(fromUrl, (from) =>
+        withStore(toUrl, async (to) => {
+          const bar = options.progress
+            ? new SingleBar({ format: 'copy |{bar}| {percentage}% | {value}/{total} events | {streams} streams | ETA {eta_formatted}', etaBuffer: 100 }, Presets.shades_classic)
+            : undefined;
+          let started = false;
+          const report = await copyStore(from, to, {
+            prefix: options.prefix,
+            concurrency: options.concurrency,
+            onProgress: ({ total, done, streams }) => (started ? bar?.update(done) : (bar?.start(total, done, { streams }), (started = true))),
+          }).finally(() => bar?.stop());
+          print(`copied ${report.copied} events of ${report.streams} streams (${report.alreadyThere} already in the target)`);
+          if (!options.verify) return;
+          const check = await verifyCopy(from, to, { prefix: options.prefix, concurrency: options.concurrency });
+          for (const mismatch of check.mismatches) print(`mismatch: ${mismatch}`);
+          if (check.mismatches.length > 0) throw new CopyError(`verification failed: ${check.mismatches.length} of ${check.streams} streams differ`);
+          print(`verified: ${check.streams} streams, ${check.events} events; counts and SHA-256 checksums match`);
+        }),
+      );
     });
 
   return program;

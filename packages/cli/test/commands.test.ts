@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from '@jest/globals';
-import { startBackend } from '@keyvent/testing';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startBackend, type RunningBackend } from '@keyvent/testing';
+import { CopyError } from '../src/copy.js';
 import { createProgram } from '../src/program.js';
-import { UsageError } from '../src/store-url.js';
+import { openStore, UsageError } from '../src/store-url.js';
 
 const root = mkdtempSync(join(tmpdir(), 'keyvent-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -48,10 +49,69 @@ describe('keyvent commands on a LevelDB store', () => {
 });
 
 describe('keyvent on DynamoDB Local, by URL', () => {
+  let backend: RunningBackend<'dynamodb'>;
+  beforeAll(async () => {
+    backend = await startBackend('dynamodb');
+  }, 60_000);
+  afterAll(() => backend?.stop());
+  const dynamodb = (table: string) => `dynamodb://${new URL(backend.connection.endpoint).host}/${table}`;
+
+  it('copies a LevelDB store to DynamoDB with ids and timestamps, resumes, and verifies', async () => {
+    const source = `level:${join(root, 'copy-source')}`;
+    const target = dynamodb('cli-copy');
+    const level = await openStore(source);
+    for (let s = 0; s < 20; s++) {
+      for (let version = 0; version < 30; version += 6) {
+        await level.append(`acct/${s}`, Array.from({ length: 6 }, (_, i) => ({ type: 'Deposited', data: { n: version + i } })), { expectedVersion: version });
+      }
+    }
+    const original = [];
+    for await (const event of level.readStream('acct/7')) original.push(event);
+    await level.close();
+
+    // A copy interrupted after part of one stream: the target already holds its first commit.
+    const partial = await openStore(target);
+    await partial.importEvents('acct/7', original.slice(0, 6));
+    await partial.close();
+
+    const lines = await keyvent('copy', source, target, '--no-progress');
+    expect(lines).toEqual(['copied 594 events of 20 streams (6 already in the target)', 'verified: 20 streams, 600 events; counts and SHA-256 checksums match']);
+    const copied = (await keyvent('read', 'acct/7', '-s', target, '--json')).map((line) => JSON.parse(line));
+    expect(copied).toEqual(JSON.parse(JSON.stringify(original)));
+
+    expect(await keyvent('copy', source, target, '--no-progress')).toEqual([
+      'copied 0 events of 20 streams (600 already in the target)',
+      'verified: 20 streams, 600 events; counts and SHA-256 checksums match',
+    ]);
+  }, 60_000);
+
+  it('refuses to copy onto a stream that has other events; verification names a stream whose data differ', async () => {
+    const source = `level:${join(root, 'copy-conflict')}`;
+    const target = dynamodb('cli-copy-conflict');
+    await keyvent('append', 'a', 'T', '1', '-s', source);
+    await keyvent('append', 'a', 'T', '1', '-s', target);
+    await expect(keyvent('copy', source, target, '--no-progress')).rejects.toThrow(new CopyError('stream "a": event 1 differs between source and target'));
+    await keyvent('append', 'b', 'T', '1', '-s', source);
+    await keyvent('append', 'b', 'T', '2', '-s', target);
+    await keyvent('append', 'b', 'T', '3', '-s', target);
+    await expect(keyvent('copy', source, target, '--no-progress', '--prefix', 'b')).rejects.toThrow('stream "b": the target has 2 events, the source 1');
+
+    // Same ids, other data: nothing to copy, but the checksums differ.
+    await keyvent('append', 'c', 'T', '{"amount":100}', '-s', source);
+    const [event] = (await keyvent('read', 'c', '-s', source, '--json')).map((line) => JSON.parse(line));
+    const store = await openStore(target);
+    await store.importEvents('c', [{ ...event, data: { amount: 1000 } }]);
+    await store.close();
+    const lines: string[] = [];
+    await expect(createProgram((line) => lines.push(line)).exitOverride().parseAsync(['node', 'keyvent', 'copy', source, target, '--no-progress', '--prefix', 'c'])).rejects.toThrow(
+      new CopyError('verification failed: 1 of 1 streams differ'),
+    );
+    expect(lines[1]).toMatch(/^mismatch: "c": source 1 events sha256 [0-9a-f]{12}, target 1 events sha256 [0-9a-f]{12}$/);
+  }, 60_000);
+
   it('tails a stream: prints what another writer appends, then stops at --limit', async () => {
-    const backend = await startBackend('dynamodb');
-    try {
-      const store = `dynamodb://${new URL(backend.connection.endpoint).host}/cli-tail`;
+    {
+      const store = dynamodb('cli-tail');
       await keyvent('append', 'orders', 'Placed', '{"n":1}', '-s', store);
       const tail = keyvent('tail', 'orders', '-s', store, '--interval', '20', '--limit', '2', '--json');
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -59,8 +119,6 @@ describe('keyvent on DynamoDB Local, by URL', () => {
       await keyvent('append', 'orders', 'Placed', '{"n":3}', '-s', store);
       const lines = (await tail).map((line) => JSON.parse(line));
       expect(lines.map((event) => [event.sequence, event.data.n])).toEqual([[2, 2], [3, 3]]);
-    } finally {
-      await backend.stop();
     }
   }, 60_000);
 });
