@@ -5,6 +5,7 @@ import type { ConformanceOptions, SuiteContext, TestApi } from './context.js';
 import { dataCases } from './data.js';
 import { hostileInputCases } from './hostile.js';
 import { importCases } from './import.js';
+import { snapshotCases } from './snapshots.js';
 import { keyCases } from './keys.js';
 import { lifecycleCases } from './lifecycle.js';
 import { limitCases } from './limits.js';
@@ -26,6 +27,7 @@ const concerns = {
   limits: limitCases,
   subscribe: subscribeCases,
   import: importCases,
+  snapshots: snapshotCases,
   hostile: hostileInputCases,
   lifecycle: lifecycleCases,
 };

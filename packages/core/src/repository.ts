@@ -1,8 +1,30 @@
+import { createHash } from 'node:crypto';
 import type { Aggregate } from './aggregate.js';
-import { AggregateNotFoundError, isConcurrencyError, UncommittedChangesError } from './errors.js';
+import { AggregateNotFoundError, isConcurrencyError, UncommittedChangesError, ValidationError } from './errors.js';
 import type { DomainEvent, EventRegistry } from './registry.js';
 import { appendAtReadVersion, type AppendResult, type EventStore } from './store.js';
-import type { EventMetadata, NewEvent } from './types.js';
+import { MAX_KEY_BYTES } from './keys.js';
+import type { EventMetadata, JsonValue, NewEvent } from './types.js';
+
+/**
+ * Snapshots of an aggregate's state, so a long stream loads from its latest snapshot plus the events after it.
+ * A snapshot is an event (`$snapshot`, data `{ shape, version, state }`) in the stream `$snapshot/<stream key>`.
+ */
+export interface SnapshotOptions<A> {
+  /** Take a snapshot when an aggregate is loaded or saved this many events past its latest one. */
+  every: number;
+  /**
+   * The version of the state's shape. Change it whenever `take` changes what it returns: a snapshot of
+   * another shape is ignored (the aggregate is replayed from its events), never handed to `restore`.
+   */
+  shape: number;
+  /** The aggregate's state as JSON. */
+  take: (aggregate: A) => JsonValue;
+  /** Sets an empty aggregate's state from what `take` returned. */
+  restore: (aggregate: A, state: JsonValue) => void;
+  /** Where snapshots are kept. Default: the repository's store. */
+  store?: EventStore;
+}
 
 export interface RepositoryOptions<A extends Aggregate<E>, E extends DomainEvent> {
   store: EventStore;
@@ -11,6 +33,17 @@ export interface RepositoryOptions<A extends Aggregate<E>, E extends DomainEvent
   create: (id: string) => A;
   /** The stream key of an aggregate id, e.g. `(id) => \`account-${id}\``. Default: the id itself. */
   streamKey?: (id: string) => string;
+  /** Snapshots of long-lived aggregates; off when absent. */
+  snapshots?: SnapshotOptions<A>;
+}
+
+const SNAPSHOT_TYPE = '$snapshot';
+
+/** The snapshot stream of a stream key: `$snapshot/<key>`, or a hash of the key where that would be too long. */
+export function snapshotStreamKey(key: string): string {
+  const plain = `${SNAPSHOT_TYPE}/${key}`;
+  if (Buffer.byteLength(plain, 'utf8') <= MAX_KEY_BYTES) return plain;
+  return `${SNAPSHOT_TYPE}#${createHash('sha256').update(key).digest('hex')}`;
 }
 
 export interface SaveOptions {
@@ -46,6 +79,7 @@ export function createRepository<A extends Aggregate<E>, E extends DomainEvent>(
 ): Repository<A> {
   const { store, registry, create } = options;
   const streamKey = options.streamKey ?? ((id: string) => id);
+  const snapshots = options.snapshots && createSnapshots(options.snapshots, store);
 
   async function catchUp(aggregate: A): Promise<A> {
     const from = aggregate.version + 1;
@@ -56,8 +90,12 @@ export function createRepository<A extends Aggregate<E>, E extends DomainEvent>(
   }
 
   async function find(id: string): Promise<A | undefined> {
-    const aggregate = await catchUp(create(id));
-    return aggregate.version === 0 ? undefined : aggregate;
+    const aggregate = create(id);
+    await snapshots?.restore(aggregate, streamKey(id));
+    await catchUp(aggregate);
+    if (aggregate.version === 0) return undefined;
+    await snapshots?.takeIfDue(aggregate, streamKey(id));
+    return aggregate;
   }
 
   async function load(id: string): Promise<A> {
@@ -76,6 +114,7 @@ export function createRepository<A extends Aggregate<E>, E extends DomainEvent>(
     });
     const result = await store[appendAtReadVersion](streamKey(aggregate.id), events, aggregate.version);
     aggregate.markCommitted(result.version);
+    await snapshots?.takeIfDue(aggregate, streamKey(aggregate.id));
     return result;
   }
 
@@ -100,4 +139,42 @@ export function createRepository<A extends Aggregate<E>, E extends DomainEvent>(
   }
 
   return { create, load, find, save, refresh, update };
+}
+
+/** Reads and writes snapshots for a repository; remembers the version of each aggregate's latest one. */
+function createSnapshots<A extends Aggregate<E>, E extends DomainEvent>(options: SnapshotOptions<A>, defaultStore: EventStore) {
+  const { every, shape, take } = options;
+  if (!Number.isSafeInteger(every) || every < 1) throw new ValidationError('snapshots.every', 'must be a whole number >= 1');
+  const store = options.store ?? defaultStore;
+  const latest = new WeakMap<A, number>();
+
+  /** Restores the latest snapshot of the current shape, if there is one. */
+  async function restore(aggregate: A, key: string): Promise<void> {
+    for await (const stored of store.readStream(snapshotStreamKey(key), { direction: 'backward', pageSize: 1 })) {
+      const snapshot = stored.data as { shape?: unknown; version?: unknown; state?: JsonValue };
+      if (stored.type !== SNAPSHOT_TYPE || snapshot.shape !== shape || typeof snapshot.version !== 'number') return;
+      options.restore(aggregate, snapshot.state ?? null);
+      aggregate.markCommitted(snapshot.version);
+      latest.set(aggregate, snapshot.version);
+      return;
+    }
+  }
+
+  /**
+   * Stores a snapshot when the aggregate is `every` events past its latest. The events are already
+   * committed, so a snapshot that cannot be stored (e.g. over the backend's item size) fails nothing:
+   * it is reported as a process warning and loading falls back to the events.
+   */
+  async function takeIfDue(aggregate: A, key: string): Promise<void> {
+    if (aggregate.version - (latest.get(aggregate) ?? 0) < every) return;
+    const data = { shape, version: aggregate.version, state: take(aggregate) };
+    try {
+      await store.append(snapshotStreamKey(key), { type: SNAPSHOT_TYPE, data });
+      latest.set(aggregate, aggregate.version);
+    } catch (error) {
+      process.emitWarning(`[keyvent] snapshot of ${JSON.stringify(key)} at version ${aggregate.version} not stored: ${String(error)}`, 'KeyventSnapshotWarning');
+    }
+  }
+
+  return { restore, takeIfDue };
 }
