@@ -2,4 +2,4 @@ export { createProgram } from './program.js';
 export { runDemo, type DemoOptions } from './demo/run-demo.js';
 export { BankAccount, accountEvents, type AccountEvent } from './demo/bank-account.js';
 export { openStore, STORE_URL_HELP, UsageError } from './store-url.js';
-export { copyStore, verifyCopy, CopyError, type CopyOptions, type CopyReport, type VerifyReport } from './copy.js';
+export { allStreams, copyStore, verifyCopy, CopyError, type CopyOptions, type CopyReport, type VerifyReport } from './copy.js';

@@ -51,6 +51,8 @@ export interface ListStreamsOptions {
 export interface EventStore {
   /** The driver's name, e.g. `level`. */
   readonly driverName: string;
+  /** The backend's limits, as the driver declares them (e.g. events per atomic commit). */
+  readonly limits: DriverLimits;
   /**
    * Appends one commit (one event or several) to stream `key`, atomically.
    * @throws ConcurrencyError when the stream is not at `expectedVersion`; ValidationError for bad input.
@@ -214,6 +216,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
 
   return {
     driverName: driver.name,
+    limits: { ...driver.limits },
     append,
     readStream,
     streamVersion: async (key) => {

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { Command } from 'commander';
+import { cliArguments } from './backends.js';
+import { FULL, QUICK, runWorkloads, type Row } from './bench/workloads.js';
+import { openTarget } from './bench/targets/index.js';
+
+const ALL = ['memory', 'level', 'dynamodb', 'azure-tables', 'cassandra', 'mongodb'];
+
+interface Result {
+  backend: string;
+  description: string;
+  rows: Row[];
+}
+
+const rate = (row: Row) => row.items / row.seconds;
+const fixed = (value: number, digits = 2) => value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function ratios(results: Result[]): string[] {
+  const compared = results.filter((result) => result.rows.some((row) => row.by === 'raw client'));
+  const workloads = [...new Set(compared.flatMap((result) => result.rows.filter((row) => row.by === 'raw client').map((row) => row.workload)))];
+  const lines = [`| workload | ${compared.map((result) => result.backend).join(' | ')} |`, `|---|${compared.map(() => '---:').join('|')}|`];
+  for (const workload of workloads) {
+    const cells = compared.map((result) => {
+      const raw = result.rows.find((row) => row.workload === workload && row.by === 'raw client');
+      const ours = result.rows.find((row) => row.workload === workload && row.by === 'keyvent');
+      return raw && ours ? `${fixed(rate(ours) / rate(raw))}x` : '—';
+    });
+    lines.push(`| ${workload} | ${cells.join(' | ')} |`);
+  }
+  return lines;
+}
+
+function table(result: Result): string[] {
+  const lines = [
+    '| workload | by | operations | events/s (streams/s for listing) | p50 ms | p99 ms | round trips per operation | note |',
+    '|---|---|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const row of result.rows) {
+    const trips = row.roundTrips === undefined ? '— (embedded)' : fixed(row.roundTrips);
+    lines.push(`| ${row.workload} | ${row.by} | ${row.operations} | ${Math.round(rate(row)).toLocaleString('en')} | ${fixed(row.p50ms)} | ${fixed(row.p99ms)} | ${trips} | ${row.note ?? ''} |`);
+  }
+  return lines;
+}
+
+function report(results: Result[], command: string, seconds: number): string {
+  return [
+    '# keyvent benchmark results',
+    '',
+    `Made by \`${command}\` on ${new Date().toISOString().slice(0, 10)} in ${Math.round(seconds)} s, on one machine: ${availableParallelism()} cores ` +
+      `(${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Each backend's server ran on the same machine ` +
+      '(see "what ran" under each backend), so these figures compare keyvent with the raw client on the same server in the same run; ' +
+      'they are not production figures.',
+    '',
+    "The raw client writes and reads exactly the items keyvent does (the driver's layout, the same conditional writes), " +
+      'with nothing of keyvent in between: the ratio is what keyvent costs on top of the backend.',
+    '',
+    "## keyvent's throughput as a fraction of the raw client's (events/s ÷ events/s; 1.00x = no overhead)",
+    '',
+    ...ratios(results),
+    '',
+    ...results.flatMap((result) => [`## ${result.backend}`, '', `What ran: ${result.description}.`, '', ...table(result), '']),
+  ].join('\n');
+}
+
+const program = new Command('bench')
+  .description("keyvent's workloads against the raw client of each backend, in one run")
+  .option('-b, --backend <names>', 'comma-separated backends (default: all)', (value: string) => value.split(','), ALL)
+  .option('--quick', 'small sizes (a smoke test, not a measurement)')
+  .option('-o, --out <file>', 'write the Markdown report here')
+  .action(async (options: { backend: string[]; quick?: boolean; out?: string }) => {
+    const sizes = options.quick ? QUICK : FULL;
+    const results: Result[] = [];
+    const started = performance.now();
+    for (const backend of options.backend) {
+      console.log(`${backend}:`);
+      const target = await openTarget(backend);
+      try {
+        console.log(`  what ran: ${target.description}`);
+        results.push({ backend, description: target.description, rows: await runWorkloads(target, sizes, console.log) });
+      } finally {
+        await target.close();
+      }
+    }
+    const command = `pnpm bench${options.quick ? ' -- --quick' : ''}`;
+    const markdown = report(results, command, (performance.now() - started) / 1000);
+    if (options.out) await writeFile(options.out, `${markdown}\n`);
+    else console.log(`\n${markdown}`);
+  });
+
+await program.parseAsync(cliArguments(process.argv));

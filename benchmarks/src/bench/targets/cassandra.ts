@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { Client, tracker, types } from 'cassandra-driver';
+import { createStore } from '@keyvent/core';
+import { createCassandraDriver, createCassandraSchema } from '@keyvent/cassandra';
+import type { RunningBackend } from '@keyvent/testing';
+import { envelopes, type BenchTarget, type Ops } from '../ops.js';
+
+export async function cassandraTarget(server: RunningBackend<'cassandra'>): Promise<BenchTarget> {
+  let requests = 0;
+  // The typings call RequestTracker an interface; the client checks for an instance of its class.
+  const Base = (tracker as unknown as { RequestTracker: new () => object }).RequestTracker;
+  class CountingTracker extends Base {
+    onSuccess() {
+      requests++;
+    }
+    onError() {
+      requests++;
+    }
+  }
+  const client = new Client({ ...server.connection, requestTracker: new CountingTracker() as unknown as tracker.RequestTracker });
+  const keyspace = `bench_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  await createCassandraSchema(client, { keyspace });
+  const store = createStore(createCassandraDriver({ client, keyspace }));
+  const table = `${keyspace}.events`;
+  const read = { prepare: true, consistency: types.consistencies.quorum };
+  const write = { ...read, serialConsistency: types.consistencies.serial };
+  const insert = `INSERT INTO ${table} (key, seq, type, data, id, ts, meta) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`;
+
+  async function put(key: string, events: Parameters<Ops['appendNew']>[1], base: number): Promise<boolean> {
+    const queries = envelopes(events, base).map((event) => ({
+      query: insert,
+      params: [key, event.sequence, event.type, JSON.stringify(event.data), event.id, event.timestamp, null],
+    }));
+    const last = base + events.length;
+    queries.push(
+      base > 0
+        ? { query: `UPDATE ${table} SET head = ? WHERE key = ? IF head = ?`, params: [last, key, base] }
+        : { query: `UPDATE ${table} SET head = ? WHERE key = ?`, params: [last, key] },
+    );
+    return (await client.batch(queries, write)).wasApplied();
+  }
+
+  const raw: Ops = {
+    appendNew: async (key, events) => void (await put(key, events, 0)),
+    appendAt: (key, events, base) => put(key, events, base),
+    head: async (key) => ((await client.execute(`SELECT head FROM ${table} WHERE key = ? LIMIT 1`, [key], read)).first()?.get('head') as types.Long | null)?.toNumber() ?? 0,
+    load: async (key) => {
+      let count = 0;
+      const result = await client.execute(`SELECT seq, type, data, id, ts, meta FROM ${table} WHERE key = ?`, [key], { ...read, fetchSize: 1000 });
+      for await (const row of result) if (JSON.parse(row.get('data') as string) !== undefined) count++;
+      return count;
+    },
+    list: async (prefix) => {
+      const keys: string[] = [];
+      for await (const row of await client.execute(`SELECT DISTINCT key FROM ${table}`, [], { ...read, fetchSize: 1000 })) {
+        const key = row.get('key') as string;
+        if (key.startsWith(prefix)) keys.push(key);
+      }
+      return keys.sort();
+    },
+  };
+  return { backend: 'cassandra', description: server.description, store, raw, requests: () => requests, close: async () => (await store.close(), await client.shutdown()) };
+}

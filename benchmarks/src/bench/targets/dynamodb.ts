@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, PutItemCommand, QueryCommand, TransactWriteItemsCommand, type AttributeValue, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { createStore } from '@keyvent/core';
+import { createDynamoDbDriver, createDynamoDbTable } from '@keyvent/dynamodb';
+import type { RunningBackend } from '@keyvent/testing';
+import { envelopes, type BenchTarget, type Ops } from '../ops.js';
+
+const NOT_EXISTS = 'attribute_not_exists(pk)';
+
+export async function dynamoDbTarget(server: RunningBackend<'dynamodb'>): Promise<BenchTarget> {
+  const client = new DynamoDBClient(server.connection);
+  let requests = 0;
+  client.middlewareStack.add((next) => (args) => (requests++, next(args)), { step: 'finalizeRequest', name: 'countRequests' });
+  const table = `bench-${randomUUID()}`;
+  await createDynamoDbTable(client, table);
+  const store = createStore(createDynamoDbDriver({ client, tableName: table }));
+
+  const item = (key: string, event: ReturnType<typeof envelopes>[number]): Record<string, AttributeValue> => {
+    const attributes: Record<string, AttributeValue> = {
+      pk: { S: key }, sk: { N: String(event.sequence) }, ty: { S: event.type }, da: { S: JSON.stringify(event.data) },
+      id: { S: event.id }, ts: { S: event.timestamp },
+    };
+    if (event.sequence === 1) attributes['ls'] = { S: 'streams' };
+    return attributes;
+  };
+  const conflict = (error: unknown) => {
+    const name = (error as Error).name;
+    if (name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException') return false;
+    throw error;
+  };
+  async function put(key: string, events: Parameters<Ops['appendNew']>[1], base: number): Promise<boolean> {
+    const items = envelopes(events, base).map((event) => item(key, event));
+    if (items.length === 1 && base === 0) {
+      return client.send(new PutItemCommand({ TableName: table, Item: items[0], ConditionExpression: NOT_EXISTS })).then(() => true, conflict);
+    }
+    const actions: TransactWriteItem[] = items.map((Item) => ({ Put: { TableName: table, Item, ConditionExpression: NOT_EXISTS } }));
+    if (base > 0) actions.push({ ConditionCheck: { TableName: table, Key: { pk: { S: key }, sk: { N: String(base) } }, ConditionExpression: 'attribute_exists(pk)' } });
+    return client.send(new TransactWriteItemsCommand({ TransactItems: actions })).then(() => true, conflict);
+  }
+
+  const raw: Ops = {
+    appendNew: async (key, events) => void (await put(key, events, 0)),
+    appendAt: (key, events, base) => put(key, events, base),
+    head: async (key) => {
+      const page = await client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :k', ExpressionAttributeValues: { ':k': { S: key } }, ScanIndexForward: false, Limit: 1, ProjectionExpression: 'sk' }));
+      return Number(page.Items?.[0]?.['sk']?.N ?? 0);
+    },
+    load: async (key) => {
+      let count = 0;
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :k', ExpressionAttributeValues: { ':k': { S: key } }, ExclusiveStartKey: start, Limit: 1000 }));
+        for (const entry of page.Items ?? []) if (JSON.parse(entry['da']!.S!) !== undefined) count++;
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return count;
+    },
+    list: async (prefix) => {
+      const keys: string[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await client.send(new QueryCommand({
+          TableName: table, IndexName: 'streams', KeyConditionExpression: 'ls = :l AND begins_with(pk, :p)',
+          ExpressionAttributeValues: { ':l': { S: 'streams' }, ':p': { S: prefix } }, ProjectionExpression: 'pk', ExclusiveStartKey: start,
+        }));
+        for (const entry of page.Items ?? []) keys.push(entry['pk']!.S!);
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return keys;
+    },
+  };
+  return {
+    backend: 'dynamodb', description: server.description, store, raw, requests: () => requests,
+    close: async () => (await store.close(), client.destroy()),
+  };
+}

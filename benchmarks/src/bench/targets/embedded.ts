@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { createMemoryDriver, createStore } from '@keyvent/core';
+import { createLevelDriver } from '@keyvent/level';
+import { envelopes, type BenchTarget, type Ops } from '../ops.js';
+
+export function memoryTarget(): BenchTarget {
+  const store = createStore(createMemoryDriver());
+  return { backend: 'memory', description: 'in memory (no backend client to compare with)', store, close: () => store.close() };
+}
+
+/** LevelDB: keyvent's driver in one directory, classic-level used directly (same layout) in another. */
+export async function levelTarget(): Promise<BenchTarget> {
+  const directory = await mkdtemp(join(tmpdir(), 'keyvent-bench-'));
+  const store = createStore(createLevelDriver({ location: join(directory, 'keyvent') }));
+  const db = new ClassicLevel<string, string>(join(directory, 'raw'));
+  const prefix = (key: string) => `e${key.length.toString(16).padStart(4, '0')}${key}`;
+  const eventKey = (key: string, sequence: number) => prefix(key) + sequence.toString(16).padStart(14, '0');
+  const locks = new Map<string, Promise<unknown>>();
+  const exclusive = <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const run = (locks.get(key) ?? Promise.resolve()).then(work, work);
+    locks.set(key, run.catch(() => undefined));
+    return run;
+  };
+
+  const put = (key: string, events: Parameters<Ops['appendNew']>[1], base: number) =>
+    exclusive(key, async () => {
+      // The head is written in the same batch as the events, so it alone says whether the version holds.
+      if (Number((await db.get(`s${key}`)) ?? 0) !== base) return false;
+      const batch = db.batch();
+      for (const { sequence, ...rest } of envelopes(events, base)) batch.put(eventKey(key, sequence), JSON.stringify(rest));
+      batch.put(`s${key}`, String(base + events.length));
+      await batch.write();
+      return true;
+    });
+
+  const raw: Ops = {
+    appendNew: async (key, events) => void (await put(key, events, 0)),
+    appendAt: (key, events, base) => put(key, events, base),
+    head: async (key) => Number((await db.get(`s${key}`)) ?? 0),
+    load: async (key) => {
+      let count = 0;
+      for await (const value of db.values({ gt: prefix(key), lt: `${prefix(key)}g` })) if (JSON.parse(value) !== undefined) count++;
+      return count;
+    },
+    list: async (keyPrefix) => {
+      const keys: string[] = [];
+      for await (const key of db.keys({ gte: `s${keyPrefix}`, lt: 't' })) {
+        if (!key.startsWith(`s${keyPrefix}`)) break;
+        keys.push(key.slice(1));
+      }
+      return keys;
+    },
+  };
+  return {
+    backend: 'level',
+    description: `LevelDB (classic-level 3) in ${directory}`,
+    store,
+    raw,
+    rawSeparate: true,
+    close: async () => (await store.close(), await db.close(), await rm(directory, { recursive: true, force: true })),
+  };
+}

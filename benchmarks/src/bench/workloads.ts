@@ -1,0 +1,210 @@
+import { createEventRegistry, createRepository, Aggregate, type EventStore, type SnapshotOptions } from '@keyvent/core';
+import { keyventOps, type BenchEvent, type BenchTarget, type Ops } from './ops.js';
+
+export interface Sizes {
+  /** Single-event appends, each to a new stream. */
+  singleAppends: number;
+  /** Streams that each get `commitsPerStream` 10-event commits. */
+  commitStreams: number;
+  commitsPerStream: number;
+  /** Writers racing on one stream, and the appends each must get in. */
+  racingWriters: number;
+  appendsPerWriter: number;
+  /** Events in the stream that is loaded, and how many times it is loaded. */
+  longStream: number;
+  repeats: number;
+  /** Streams that are listed. */
+  listedStreams: number;
+  /** Events in the aggregate loaded with and without snapshots. */
+  aggregateEvents: number;
+  /** Concurrent operations where a workload runs several at once. */
+  concurrency: number;
+}
+
+export const FULL: Sizes = {
+  singleAppends: 1000, commitStreams: 50, commitsPerStream: 5, racingWriters: 8, appendsPerWriter: 25,
+  longStream: 10_000, repeats: 3, listedStreams: 10_000, aggregateEvents: 100_000, concurrency: 8,
+};
+export const QUICK: Sizes = {
+  singleAppends: 50, commitStreams: 5, commitsPerStream: 2, racingWriters: 4, appendsPerWriter: 3,
+  longStream: 500, repeats: 1, listedStreams: 200, aggregateEvents: 2000, concurrency: 4,
+};
+
+export interface Row {
+  workload: string;
+  /** `keyvent`, `raw client`, or a peer library's name. */
+  by: string;
+  operations: number;
+  /** Events written or read (streams, for listing). */
+  items: number;
+  seconds: number;
+  p50ms: number;
+  p99ms: number;
+  /** Requests to the server per operation; undefined for embedded stores. */
+  roundTrips?: number;
+  note?: string;
+}
+
+const event = (n: number): BenchEvent => ({ type: 'Deposited', data: { n, amount: 100, memo: 'benchmark event, about one hundred bytes of JSON' } });
+const events = (count: number, from = 1) => Array.from({ length: count }, (_, i) => event(from + i));
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Runs `jobs`, `concurrency` at a time; each job returns the latencies (ms) of the operations it timed. */
+interface Measured {
+  seconds: number;
+  p50ms: number;
+  p99ms: number;
+  operations: number;
+}
+
+async function measure(concurrency: number, jobs: (() => Promise<number[]>)[]): Promise<Measured> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, jobs.length) }, async () => {
+      while (next < jobs.length) latencies.push(...(await jobs[next++]!()));
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { seconds, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), operations: latencies.length };
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number[]> {
+  const started = performance.now();
+  await work();
+  return [performance.now() - started];
+}
+
+/** Fills a stream with `count` events in the largest commits the driver takes. */
+async function fill(store: EventStore, key: string, count: number, commitSize: number): Promise<void> {
+  for (let version = 0; version < count; version += commitSize) {
+    await store.append(key, events(Math.min(commitSize, count - version), version + 1), { expectedVersion: version });
+  }
+}
+
+type Ledger = { type: 'Deposited'; data: { n: number; amount: number; memo: string } };
+class Account extends Aggregate<Ledger> {
+  balance = 0;
+  protected apply(deposit: Ledger): void {
+    this.balance += deposit.data.amount;
+  }
+}
+
+/** Every workload, first with the raw client (where there is one), then with keyvent, on the same backend. */
+export async function runWorkloads(target: BenchTarget, sizes: Sizes, log: (line: string) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  const run = `r${Date.now().toString(36)}`;
+  const sides: [string, Ops][] = [...(target.raw ? [['raw client', target.raw] as [string, Ops]] : []), ['keyvent', keyventOps(target.store)]];
+  const commitSize = Math.min(target.store.limits.maxEventsPerCommit ?? 1000, 1000);
+  /** Runs a measured workload and records its row, with the requests it sent per operation. */
+  const counted = async (row: Pick<Row, 'workload' | 'by' | 'items' | 'note'>, work: () => Promise<Measured>) => {
+    const before = target.requests?.();
+    const measured = await work();
+    const after = target.requests?.();
+    const result: Row = { ...row, ...measured };
+    if (before !== undefined && after !== undefined) result.roundTrips = (after - before) / measured.operations;
+    rows.push(result);
+    log(`  ${row.workload} | ${row.by}: ${Math.round(row.items / measured.seconds)}/s, p50 ${measured.p50ms.toFixed(2)} ms, p99 ${measured.p99ms.toFixed(2)} ms`);
+    return result;
+  };
+
+  for (const [by, ops] of sides) {
+    const prefix = `${run}/${by === 'keyvent' ? 'k' : 'r'}`;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => ops.appendNew(`${prefix}/warm/${i}`, [event(1)])));
+
+    await counted({ workload: 'single-event appends, new streams', by, items: sizes.singleAppends }, () =>
+      measure(sizes.concurrency, Array.from({ length: sizes.singleAppends }, (_, i) => () => timed(() => ops.appendNew(`${prefix}/single/${i}`, [event(1)])))),
+    );
+
+    const commits = sizes.commitStreams * sizes.commitsPerStream;
+    await counted({ workload: "10-event commits at the caller's version", by, items: commits * 10 }, () =>
+      measure(sizes.concurrency, Array.from({ length: sizes.commitStreams }, (_, s) => async () => {
+        const latencies: number[] = [];
+        for (let c = 0; c < sizes.commitsPerStream; c++) {
+          latencies.push(...(await timed(async () => {
+            if (!(await ops.appendAt(`${prefix}/commits/${s}`, events(10, c * 10 + 1), c * 10))) throw new Error('unexpected conflict');
+          })));
+        }
+        return latencies;
+      })),
+    );
+
+    let conflicts = 0;
+    const race = await counted({ workload: `${sizes.racingWriters} writers racing on one stream`, by, items: sizes.racingWriters * sizes.appendsPerWriter }, () =>
+      measure(sizes.racingWriters, Array.from({ length: sizes.racingWriters }, () => async () => {
+        const latencies: number[] = [];
+        for (let done = 0; done < sizes.appendsPerWriter; done++) {
+          latencies.push(...(await timed(async () => {
+            while (!(await ops.appendAt(`${prefix}/race`, [event(done)], await ops.head(`${prefix}/race`)))) conflicts++;
+          })));
+        }
+        return latencies;
+      })),
+    );
+    race.note = `${conflicts} conflicts, each retried after reading the head`;
+  }
+
+  // Read workloads: the raw client writes the data once (twice where it keeps its own, as for LevelDB).
+  const seeded = new Map<Ops, { longKey: string; listPrefix: string }>();
+  for (const [by, ops] of sides) {
+    const writer = target.raw && !target.rawSeparate ? target.raw : ops;
+    const existing = [...seeded.entries()].find(([seededBy]) => seededBy === writer)?.[1];
+    if (existing) {
+      seeded.set(ops, existing);
+      continue;
+    }
+    const data = { longKey: `${run}/${by}/long`, listPrefix: `${run}/${by}/listed/` };
+    for (let version = 0; version < sizes.longStream; version += commitSize) {
+      await writer.appendAt(data.longKey, events(Math.min(commitSize, sizes.longStream - version), version + 1), version);
+    }
+    await measure(16, Array.from({ length: sizes.listedStreams }, (_, i) => () => timed(() => writer.appendNew(`${data.listPrefix}${String(i).padStart(6, '0')}`, [event(1)]))));
+    seeded.set(writer, data);
+    seeded.set(ops, data);
+  }
+  for (const [by, ops] of sides) {
+    const { longKey, listPrefix } = seeded.get(ops)!;
+    await counted({ workload: `load a ${sizes.longStream.toLocaleString('en')}-event stream`, by, items: sizes.longStream * sizes.repeats }, () =>
+      measure(1, Array.from({ length: sizes.repeats }, () => () => timed(async () => {
+        if ((await ops.load(longKey)) !== sizes.longStream) throw new Error('short read');
+      }))),
+    );
+    await counted({ workload: `list ${sizes.listedStreams.toLocaleString('en')} streams`, by, items: sizes.listedStreams * sizes.repeats }, () =>
+      measure(1, Array.from({ length: sizes.repeats }, () => () => timed(async () => {
+        if ((await ops.list(listPrefix)).length !== sizes.listedStreams) throw new Error('short listing');
+      }))),
+    );
+  }
+
+  rows.push(...(await aggregateLoads(target, `${run}/aggregate`, sizes, commitSize, log)));
+  return rows;
+}
+
+/** Loads one long-lived aggregate through a repository: without snapshots, then with them. */
+async function aggregateLoads(target: BenchTarget, key: string, sizes: Sizes, commitSize: number, log: (line: string) => void): Promise<Row[]> {
+  await fill(target.store, key, sizes.aggregateEvents, commitSize);
+  const registry = createEventRegistry<Ledger>({ Deposited: {} });
+  const snapshots: SnapshotOptions<Account> = {
+    every: 1000, shape: 1, take: (account) => account.balance, restore: (account, state) => void (account.balance = state as number),
+  };
+  const plain = createRepository({ store: target.store, registry, create: (id) => new Account(id) });
+  const snapshotted = createRepository({ store: target.store, registry, create: (id) => new Account(id), snapshots });
+  const expected = sizes.aggregateEvents * 100;
+  const workload = `load a ${sizes.aggregateEvents.toLocaleString('en')}-event aggregate`;
+  const rows: Row[] = [];
+  for (const [by, repository] of [['keyvent, no snapshots', plain], ['keyvent, first load (takes the snapshot)', snapshotted], ['keyvent, from the snapshot', snapshotted]] as const) {
+    const before = target.requests?.();
+    const [ms] = await timed(async () => {
+      if ((await repository.load(key)).balance !== expected) throw new Error('wrong balance');
+    });
+    const row: Row = { workload, by, operations: 1, items: sizes.aggregateEvents, seconds: ms! / 1000, p50ms: ms!, p99ms: ms! };
+    if (before !== undefined) row.roundTrips = target.requests!() - before;
+    rows.push(row);
+    log(`  ${workload} | ${by}: ${ms!.toFixed(0)} ms`);
+  }
+  return rows;
+}
