@@ -108,17 +108,22 @@ export async function runWorkloads(target: BenchTarget, sizes: Sizes, log: (line
     const after = target.requests?.();
     const result: Row = { ...row, ...measured };
     if (before !== undefined && after !== undefined) result.roundTrips = (after - before) / measured.operations;
+    if (!recording) return result;
     rows.push(result);
     log(`  ${row.workload} | ${row.by}: ${Math.round(row.items / measured.seconds)}/s, p50 ${measured.p50ms.toFixed(2)} ms, p99 ${measured.p99ms.toFixed(2)} ms`);
     return result;
   };
 
-  for (const [by, ops] of sides) {
-    const prefix = `${run}/${by === 'keyvent' ? 'k' : 'r'}`;
-    await Promise.all(Array.from({ length: 20 }, (_, i) => ops.appendNew(`${prefix}/warm/${i}`, [event(1)])));
+  let recording = false;
+  // A first, unrecorded pass warms the server (JIT, caches) and both clients; then the measured pass.
+  for (const [pass, passSizes] of [['warm', { ...QUICK, concurrency: sizes.concurrency }], ['run', sizes]] as const) {
+    recording = pass === 'run';
+    for (const [by, ops] of sides) await writeWorkloads(`${run}:${pass}:${by === 'keyvent' ? 'k' : 'r'}`, by, ops, passSizes);
+  }
 
+  async function writeWorkloads(prefix: string, by: string, ops: Ops, sizes: Sizes): Promise<void> {
     await counted({ workload: 'single-event appends, new streams', by, items: sizes.singleAppends }, () =>
-      measure(sizes.concurrency, Array.from({ length: sizes.singleAppends }, (_, i) => () => timed(() => ops.appendNew(`${prefix}/single/${i}`, [event(1)])))),
+      measure(sizes.concurrency, Array.from({ length: sizes.singleAppends }, (_, i) => () => timed(() => ops.appendNew(`${prefix}:single:${i}`, [event(1)])))),
     );
 
     const commits = sizes.commitStreams * sizes.commitsPerStream;
@@ -127,7 +132,7 @@ export async function runWorkloads(target: BenchTarget, sizes: Sizes, log: (line
         const latencies: number[] = [];
         for (let c = 0; c < sizes.commitsPerStream; c++) {
           latencies.push(...(await timed(async () => {
-            if (!(await ops.appendAt(`${prefix}/commits/${s}`, events(10, c * 10 + 1), c * 10))) throw new Error('unexpected conflict');
+            if (!(await ops.appendAt(`${prefix}:commits:${s}`, events(10, c * 10 + 1), c * 10))) throw new Error('unexpected conflict');
           })));
         }
         return latencies;
@@ -140,7 +145,7 @@ export async function runWorkloads(target: BenchTarget, sizes: Sizes, log: (line
         const latencies: number[] = [];
         for (let done = 0; done < sizes.appendsPerWriter; done++) {
           latencies.push(...(await timed(async () => {
-            while (!(await ops.appendAt(`${prefix}/race`, [event(done)], await ops.head(`${prefix}/race`)))) conflicts++;
+            while (!(await ops.appendAt(`${prefix}:race`, [event(done)], await ops.head(`${prefix}:race`)))) conflicts++;
           })));
         }
         return latencies;
@@ -158,7 +163,7 @@ export async function runWorkloads(target: BenchTarget, sizes: Sizes, log: (line
       seeded.set(ops, existing);
       continue;
     }
-    const data = { longKey: `${run}/${by}/long`, listPrefix: `${run}/${by}/listed/` };
+    const data = { longKey: `${run}:${by}:long`, listPrefix: `${run}:${by}:listed:` };
     for (let version = 0; version < sizes.longStream; version += commitSize) {
       await writer.appendAt(data.longKey, events(Math.min(commitSize, sizes.longStream - version), version + 1), version);
     }
@@ -180,7 +185,7 @@ export async function runWorkloads(target: BenchTarget, sizes: Sizes, log: (line
     );
   }
 
-  rows.push(...(await aggregateLoads(target, `${run}/aggregate`, sizes, commitSize, log)));
+  rows.push(...(await aggregateLoads(target, `${run}:aggregate`, sizes, commitSize, log)));
   return rows;
 }
 

@@ -105,8 +105,10 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   const maxRetries = options.maxAppendRetries ?? 10;
   assertSequence(defaultPageSize, 'options.pageSize');
 
+  /** The caller's ConcurrencyError: with the actual version the driver saw, else one read for it. */
   async function conflict(key: string, expected: ExpectedVersion, cause?: unknown): Promise<ConcurrencyError> {
-    const actual = await gate.lastSequence(key).catch(() => undefined);
+    const seen = isConcurrencyError(cause) ? cause.actualVersion : undefined;
+    const actual = seen ?? (await gate.lastSequence(key).catch(() => undefined));
     return new ConcurrencyError(key, expected, actual, { cause, driver: driver.name });
   }
 

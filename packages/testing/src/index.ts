@@ -1,3 +1,3 @@
 export * from './backends.js';
 export { images } from './images.js';
-export { startBackend, startPreparedBackend, type RunningBackend } from './start-backend.js';
+export { startBackend, startLocalServer, startPreparedBackend, type RunningBackend } from './start-backend.js';

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CassandraConnection, LocalServer, MongoDbConnection } from './backends.js';
+import type { CassandraConnection, LocalServer, LocalServerOptions, MongoDbConnection } from './backends.js';
 import { freePort, startLocalProcess, waitUntilReady } from './local-process.js';
 import { mavenLibrary } from './maven.js';
 
@@ -39,11 +39,11 @@ export const cassandraVersion = (): string =>
  * the JVM options of Cassandra's own distribution, a 1 GiB heap and a throwaway data directory.
  * Cassandra opens its native port last, so a TCP connection there means it is ready.
  */
-export async function startCassandra(): Promise<LocalServer<CassandraConnection>> {
+export async function startCassandra(options: LocalServerOptions = {}): Promise<LocalServer<CassandraConnection>> {
   const home = join(servers, 'cassandra');
   const version = cassandraVersion();
   const lib = mavenLibrary('cassandra', join(home, 'pom.xml'));
-  const dir = mkdtempSync(join(tmpdir(), 'keyvent-cassandra-'));
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'keyvent-cassandra-'));
   const [storagePort, nativePort] = await twoFreePorts();
   const yaml = readFileSync(join(home, 'cassandra.yaml.template'), 'utf8')
     .replaceAll('${DIR}', dir)
@@ -64,7 +64,7 @@ export async function startCassandra(): Promise<LocalServer<CassandraConnection>
   ]);
   const stop = async () => {
     await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
   };
   await waitUntilReady(`Cassandra ${version}`, server, () => acceptsConnections(nativePort), CASSANDRA_START_MS).catch(async (error) => {
     await stop();
@@ -74,6 +74,7 @@ export async function startCassandra(): Promise<LocalServer<CassandraConnection>
     connection: { contactPoints: [`127.0.0.1:${nativePort}`], localDataCenter: 'datacenter1' },
     description: `Apache Cassandra ${version} (Maven Central, one node on Java) on 127.0.0.1:${nativePort}`,
     stop,
+    kill: server.kill,
   };
 }
 
@@ -81,23 +82,28 @@ export async function startCassandra(): Promise<LocalServer<CassandraConnection>
  * A MongoDB-protocol server: a real `mongod` when one is on the PATH; otherwise mongo-java-server from
  * Maven Central (in memory; see packages/mongodb/README.md for what it differs in).
  */
-export async function startMongoDb(): Promise<LocalServer<MongoDbConnection>> {
+export async function startMongoDb(options: LocalServerOptions = {}): Promise<LocalServer<MongoDbConnection>> {
   const port = await freePort();
   const mongod = spawnSync('mongod', ['--version'], { encoding: 'utf8' });
   if (mongod.status === 0) {
-    const dir = mkdtempSync(join(tmpdir(), 'keyvent-mongod-'));
+    const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'keyvent-mongod-'));
     const server = startLocalProcess('mongod', ['--dbpath', dir, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet']);
-    await waitUntilReady('mongod', server, () => acceptsConnections(port), START_MS);
+    await waitUntilReady('mongod', server, () => acceptsConnections(port), START_MS).catch((error: unknown) => {
+      if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
+      throw error;
+    });
     const version = /db version (v[\d.]+)/.exec(mongod.stdout)?.[1] ?? '';
     return {
       connection: { uri: `mongodb://127.0.0.1:${port}` },
       description: `mongod ${version} on 127.0.0.1:${port}`,
       stop: async () => {
         await server.stop();
-        rmSync(dir, { recursive: true, force: true });
+        if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
       },
+      kill: server.kill,
     };
   }
+  if (options.dataDir) throw new Error('mongo-java-server keeps its data in memory only; put a mongod on the PATH to keep data on disk');
   const home = join(servers, 'mongo-java-server');
   const lib = mavenLibrary('mongo-java-server', join(home, 'pom.xml'));
   const server = startLocalProcess('java', [

@@ -27,6 +27,8 @@ export interface LocalProcess {
   /** Resolves with a description of how it ended, if it ends before `stop`. */
   exited: Promise<string>;
   stop(): Promise<void>;
+  /** Kills it with SIGKILL (no chance to flush or shut down cleanly) and waits until it is gone. */
+  kill(): Promise<void>;
 }
 
 /** Starts a server process, keeping the tail of its output and killing it on stop or on exit. */
@@ -57,7 +59,13 @@ export function startLocalProcess(command: string, args: string[], options: { cw
     clearTimeout(killed);
   }
 
-  return { logTail: () => lines.join('\n'), exited, stop };
+  async function kill(): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  return { logTail: () => lines.join('\n'), exited, stop, kill };
 }
 
 /**

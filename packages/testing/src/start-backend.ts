@@ -1,4 +1,4 @@
-import { backends, type BackendName, type Connections, type LocalServer } from './backends.js';
+import { backends, type BackendName, type Connections, type LocalServer, type LocalServerOptions } from './backends.js';
 import { images } from './images.js';
 
 export interface RunningBackend<N extends BackendName = BackendName> {
@@ -94,4 +94,12 @@ export async function startPreparedBackend<N extends BackendName, R extends obje
     await backend.stop();
     throw error;
   }
+}
+
+/**
+ * Starts the local server of a backend (never an environment endpoint or a container), for tools that
+ * must control the process: with `dataDir` its data stays on disk there, and `kill()` SIGKILLs it.
+ */
+export async function startLocalServer<N extends BackendName>(name: N, options: LocalServerOptions = {}): Promise<LocalServer<Connections[N]>> {
+  return backends[name].startLocal(options);
 }
