@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createMemoryDriver, createStore, type EventStore, type KeyValueDriver } from '@keyvent/core';
+import { createMemoryDriver, createStore, DriverError, isKeyventError, type EventStore, type KeyValueDriver } from '@keyvent/core';
 
 /** A mistake in what the user typed: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -20,7 +20,13 @@ export const STORE_URL_HELP = `Stores are named by URL:
  * the URL: the Azure connection string comes from the environment, AWS credentials from the SDK's chain.
  */
 export async function openStore(url: string): Promise<EventStore> {
-  return createStore(await openDriver(url));
+  try {
+    return createStore(await openDriver(url));
+  } catch (error) {
+    if (error instanceof UsageError || isKeyventError(error)) throw error;
+    const scheme = /^([a-z-]+):/.exec(url)?.[1] ?? 'store';
+    throw new DriverError(scheme, `cannot open ${url}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 async function openDriver(url: string): Promise<KeyValueDriver> {

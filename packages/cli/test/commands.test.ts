@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startBackend, type RunningBackend } from '@keyvent/testing';
 import { CopyError } from '../src/copy.js';
+import { describeFailure } from '../src/failure.js';
 import { createProgram } from '../src/program.js';
 import { openStore, UsageError } from '../src/store-url.js';
 
@@ -119,6 +120,36 @@ describe('keyvent on DynamoDB Local, by URL', () => {
       await keyvent('append', 'orders', 'Placed', '{"n":3}', '-s', store);
       const lines = (await tail).map((line) => JSON.parse(line));
       expect(lines.map((event) => [event.sequence, event.data.n])).toEqual([[2, 2], [3, 3]]);
+    }
+  }, 60_000);
+});
+
+describe('secrets in store URLs and connection strings', () => {
+  const failureOf = async (args: string[]) => {
+    const error = await keyvent(...args).then(() => undefined, (caught: unknown) => caught);
+    expect(error).toBeDefined();
+    return describeFailure(error);
+  };
+
+  it('never prints the password of a MongoDB URL, whether the server is unreachable or the URL is refused', async () => {
+    const unreachable = await failureOf(['streams', '-s', 'mongodb://keyvent:s3cr3t-pw@127.0.0.1:9/app?serverSelectionTimeoutMS=300']);
+    expect(unreachable.exitCode).toBe(1);
+    expect(unreachable.text).toMatch(/^keyvent: \[mongodb\] cannot open mongodb:\/\/keyvent:\*\*\*@127\.0\.0\.1:9\/app/);
+    expect(unreachable.text.split('\n')).toHaveLength(1);
+    const refused = await failureOf(['streams', '-s', 'postgres://keyvent:s3cr3t-pw@db/app']);
+    expect(refused.exitCode).toBe(2);
+    for (const { text } of [unreachable, refused]) expect(text).not.toContain('s3cr3t-pw');
+  });
+
+  it('never prints the Azure account key of the connection string', async () => {
+    const key = 'c2VjcmV0LWFjY291bnQta2V5LW5vdC1mb3ItZXJyb3Jz';
+    process.env.KEYVENT_AZURE_TABLES_CONNECTION = `DefaultEndpointsProtocol=http;AccountName=acme;AccountKey=${key};TableEndpoint=http://127.0.0.1:9/acme;`;
+    try {
+      const failure = await failureOf(['streams', '-s', 'azure-tables:events']);
+      expect(failure.exitCode).toBe(1);
+      expect(failure.text).not.toContain(key);
+    } finally {
+      delete process.env.KEYVENT_AZURE_TABLES_CONNECTION;
     }
   }, 60_000);
 });

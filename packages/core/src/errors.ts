@@ -1,3 +1,4 @@
+import { redactSecrets } from './secrets.js';
 import type { ExpectedVersion } from './types.js';
 
 /** The string codes of every keyvent error; guards match on these, so two installed copies agree. */
@@ -19,7 +20,8 @@ export class KeyventError extends Error {
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`[keyvent] ${message}`, options);
+    // Messages quote backend errors and keys; a connection string's secret must never ride along.
+    super(`[keyvent] ${redactSecrets(message)}`, options);
     this.name = new.target.name;
     this.code = code;
   }

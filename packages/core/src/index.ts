@@ -4,6 +4,7 @@ export { searchLastSequence, type RetryOptions } from './driver-calls.js';
 export { runBackendRequest } from './driver-requests.js';
 export * from './errors.js';
 export { assertStreamKey, compareKeys, MAX_KEY_BYTES } from './keys.js';
+export { redactSecrets } from './secrets.js';
 export { createMemoryDriver, type MemoryDriverOptions } from './memory-driver.js';
 export * from './registry.js';
 export * from './repository.js';

@@ -1,0 +1,24 @@
+/**
+ * What a connection string or URL may carry that must never reach an error message or a log:
+ * passwords in URLs, Azure account keys and SAS signatures, AWS secret keys, bearer tokens.
+ */
+const SECRETS: [RegExp, string][] = [
+  [/(\/\/[^/\s:@]*:)[^@\s/]+@/g, '$1***@'], // scheme://user:password@host
+  [/((?:AccountKey|SharedAccessSignature|SharedAccessKey|Password|Pwd)\s*=\s*)[^;\s"']+/gi, '$1***'],
+  [/([?&](?:sig|se|sp|sv|skoid|sktid|skt|ske|sks|skv)=)[^&\s"']+/gi, '$1***'],
+  [/((?:secretAccessKey|aws_secret_access_key|sessionToken|password)["']?\s*[:=]\s*["']?)[^"',\s}]+/gi, '$1***'],
+  [/(Bearer\s+)[\w.~+/-]+=*/g, '$1***'],
+];
+
+/**
+ * Masks secrets in a text (an error message, a log line): URL passwords, `AccountKey=`, SAS
+ * signatures, AWS secret keys, bearer tokens.
+ *
+ * @example
+ * ```ts
+ * redactSecrets('mongodb://app:hunter2@db:27017'); // 'mongodb://app:***@db:27017'
+ * ```
+ */
+export function redactSecrets(text: string): string {
+  return SECRETS.reduce((masked, [pattern, replacement]) => masked.replace(pattern, replacement), text);
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from '@jest/globals';
+import { DriverError, redactSecrets } from '@keyvent/core';
+
+const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+describe('secrets never reach a message', () => {
+  it.each([
+    ['a URL password', 'connect mongodb://app:hunter2@db.internal:27017/app failed', 'hunter2', 'mongodb://app:***@db.internal'],
+    ['an Azure account key', `DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=${AZURITE_KEY};EndpointSuffix=core.windows.net`, AZURITE_KEY, 'AccountName=acme;AccountKey=***;'],
+    ['a SAS token', 'GET https://acme.table.core.windows.net/events?sv=2019-02-02&sig=abc%2Bdef%3D&se=2030-01-01 403', 'abc%2Bdef', '&sig=***'],
+    ['a SAS connection string', 'TableEndpoint=https://x;SharedAccessSignature=sv=2019&sig=secretsig', 'secretsig', 'SharedAccessSignature=***'],
+    ['an AWS secret key', '{"accessKeyId":"AKIA1","secretAccessKey":"wJalrXUtnFEMI/K7MDENG"}', 'wJalrXUtnFEMI', '"secretAccessKey":"***"'],
+    ['a bearer token', 'Authorization: Bearer eyJhbGciOi.eyJzdWIi.sig-part', 'eyJhbGciOi', 'Bearer ***'],
+    ['a password option', 'cassandra auth failed: password=s3cret; user=app', 's3cret', 'password=***'],
+  ])('masks %s', (_, text, secret, kept) => {
+    const masked = redactSecrets(text);
+    expect(masked).not.toContain(secret);
+    expect(masked).toContain(kept);
+  });
+
+  it('keeps a text without secrets as it is', () => {
+    const text = 'stream "orders/1": expected version 3, actual version 4 (https://docs.example/x?page=2)';
+    expect(redactSecrets(text)).toBe(text);
+  });
+
+  it('masks them in every keyvent error message, whatever the backend error said', () => {
+    const cause = new Error(`request to https://acme/?sig=topsecret failed; AccountKey=${AZURITE_KEY}`);
+    const error = new DriverError('azure-tables', `the transaction failed: ${cause.message}`, { cause });
+    expect(error.message).not.toContain('topsecret');
+    expect(error.message).not.toContain(AZURITE_KEY);
+  });
+});
