@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { Command } from 'commander';
 import { cliArguments } from './backends.js';
-import { FULL, QUICK, runWorkloads, type Row } from './bench/workloads.js';
+import { benchTable, FULL, QUICK, runWorkloads, type Row } from '@keyvent/cli';
 import { openTarget } from './bench/targets/index.js';
 
 const ALL = ['memory', 'level', 'dynamodb', 'azure-tables', 'cassandra', 'mongodb'];
@@ -32,18 +32,6 @@ function ratios(results: Result[]): string[] {
   return lines;
 }
 
-function table(result: Result): string[] {
-  const lines = [
-    '| workload | by | operations | events/s (streams/s for listing) | p50 ms | p99 ms | round trips per operation | note |',
-    '|---|---|---:|---:|---:|---:|---:|---|',
-  ];
-  for (const row of result.rows) {
-    const trips = row.roundTrips === undefined ? '— (embedded)' : fixed(row.roundTrips);
-    lines.push(`| ${row.workload} | ${row.by} | ${row.operations} | ${Math.round(rate(row)).toLocaleString('en')} | ${fixed(row.p50ms)} | ${fixed(row.p99ms)} | ${trips} | ${row.note ?? ''} |`);
-  }
-  return lines;
-}
-
 function report(results: Result[], command: string, seconds: number): string {
   return [
     '# keyvent benchmark results',
@@ -60,7 +48,7 @@ function report(results: Result[], command: string, seconds: number): string {
     '',
     ...ratios(results),
     '',
-    ...results.flatMap((result) => [`## ${result.backend}`, '', `What ran: ${result.description}.`, '', ...table(result), '']),
+    ...results.flatMap((result) => [`## ${result.backend}`, '', `What ran: ${result.description}.`, '', ...benchTable(result.rows), '']),
   ].join('\n');
 }
 

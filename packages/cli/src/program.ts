@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { EventStore, ExpectedVersion, JsonValue, StoredEvent } from '@keyvent/core';
 import { Presets, SingleBar } from 'cli-progress';
+import { benchTable } from './bench/table.js';
+import { FULL, QUICK, runWorkloads } from './bench/workloads.js';
 import { copyStore, CopyError, verifyCopy } from './copy.js';
 import { runDemo } from './demo/run-demo.js';
 import { openStore, STORE_URL_HELP, UsageError } from './store-url.js';
@@ -159,6 +161,18 @@ export function createProgram(print: (line: string) => void = console.log): Comm
           print(`verified: ${check.streams} streams, ${check.events} events; counts and SHA-256 checksums match`);
         }),
       );
+    });
+
+  program
+    .command('bench')
+    .description("run keyvent's benchmark workloads on a store and print the figures (pnpm bench adds the raw clients)")
+    .addOption(storeOption())
+    .option('--quick', 'small sizes: a smoke test, not a measurement')
+    .action(async (options: { store: string; quick?: boolean }) => {
+      await withStore(options.store, async (store) => {
+        const rows = await runWorkloads({ store }, options.quick ? QUICK : FULL, print);
+        for (const line of benchTable(rows)) print(line);
+      });
     });
 
   return program;

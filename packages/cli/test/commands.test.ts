@@ -42,6 +42,22 @@ describe('keyvent commands on a LevelDB store', () => {
     expect(await keyvent('read', 'cart-1', '-s', store)).toHaveLength(2);
   });
 
+  it('bench --quick runs every workload on the store and prints the table', async () => {
+    const lines = await keyvent('bench', '--quick', '-s', `level:${join(root, 'bench')}`);
+    const rows = lines.filter((line) => line.startsWith('| ') && !line.startsWith('| workload'));
+    expect(rows.map((row) => row.split(' | ').slice(0, 2).join(' | '))).toEqual([
+      '| single-event appends, new streams | keyvent',
+      "| 10-event commits at the caller's version | keyvent",
+      '| 4 writers racing on one stream | keyvent',
+      '| load a 500-event stream | keyvent',
+      '| list 200 streams | keyvent',
+      '| load a 2,000-event aggregate | keyvent, no snapshots',
+      '| load a 2,000-event aggregate | keyvent, first load (takes the snapshot)',
+      '| load a 2,000-event aggregate | keyvent, from the snapshot',
+    ]);
+    for (const row of rows) expect(Number(row.split(' | ')[3]!.replaceAll(',', ''))).toBeGreaterThan(0);
+  }, 60_000);
+
   it('says what is wrong with bad input, as a UsageError', async () => {
     await expect(keyvent('append', 'k', 'T', '{bad', '-s', store)).rejects.toThrow(new UsageError("<data> is not valid JSON: Expected property name or '}' in JSON at position 1"));
     await expect(keyvent('streams', '-s', 'postgres://x')).rejects.toThrow(/"postgres:\/\/x" is not a store URL\nStores are named by URL:/);

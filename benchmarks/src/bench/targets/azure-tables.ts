@@ -3,7 +3,7 @@ import { odata, type TableEntity, type TransactionAction } from '@azure/data-tab
 import { createStore } from '@keyvent/core';
 import { createAzureTablesDriver, createAzureTablesTable } from '@keyvent/azure-tables';
 import type { RunningBackend } from '@keyvent/testing';
-import { envelopes, type BenchTarget, type Ops } from '../ops.js';
+import { envelopes, type BenchTarget, type Ops } from '@keyvent/cli';
 
 const row = (sequence: number) => String(sequence).padStart(16, '0');
 

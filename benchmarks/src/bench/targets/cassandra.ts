@@ -3,7 +3,7 @@ import { Client, tracker, types } from 'cassandra-driver';
 import { createStore } from '@keyvent/core';
 import { createCassandraDriver, createCassandraSchema } from '@keyvent/cassandra';
 import type { RunningBackend } from '@keyvent/testing';
-import { envelopes, type BenchTarget, type Ops } from '../ops.js';
+import { envelopes, type BenchTarget, type Ops } from '@keyvent/cli';
 
 export async function cassandraTarget(server: RunningBackend<'cassandra'>): Promise<BenchTarget> {
   let requests = 0;

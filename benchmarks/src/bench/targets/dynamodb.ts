@@ -3,7 +3,7 @@ import { DynamoDBClient, PutItemCommand, QueryCommand, TransactWriteItemsCommand
 import { createStore } from '@keyvent/core';
 import { createDynamoDbDriver, createDynamoDbTable } from '@keyvent/dynamodb';
 import type { RunningBackend } from '@keyvent/testing';
-import { envelopes, type BenchTarget, type Ops } from '../ops.js';
+import { envelopes, type BenchTarget, type Ops } from '@keyvent/cli';
 
 const NOT_EXISTS = 'attribute_not_exists(pk)';
 

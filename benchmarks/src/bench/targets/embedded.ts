@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { createMemoryDriver, createStore } from '@keyvent/core';
 import { createLevelDriver } from '@keyvent/level';
-import { envelopes, type BenchTarget, type Ops } from '../ops.js';
+import { envelopes, type BenchTarget, type Ops } from '@keyvent/cli';
 
 export function memoryTarget(): BenchTarget {
   const store = createStore(createMemoryDriver());

@@ -1,5 +1,5 @@
 import { startBackend, type BackendName, type RunningBackend } from '@keyvent/testing';
-import type { BenchTarget } from '../ops.js';
+import type { BenchTarget } from '@keyvent/cli';
 import { azureTablesTarget } from './azure-tables.js';
 import { cassandraTarget } from './cassandra.js';
 import { dynamoDbTarget } from './dynamodb.js';

@@ -3,7 +3,7 @@ import { MongoClient } from 'mongodb';
 import { createStore } from '@keyvent/core';
 import { createMongoDbDriver, createMongoDbIndexes, type CommitDocument } from '@keyvent/mongodb';
 import type { RunningBackend } from '@keyvent/testing';
-import { envelopes, type BenchTarget, type Ops } from '../ops.js';
+import { envelopes, type BenchTarget, type Ops } from '@keyvent/cli';
 
 export async function mongoDbTarget(server: RunningBackend<'mongodb'>): Promise<BenchTarget> {
   const client = new MongoClient(server.connection.uri, { monitorCommands: true });

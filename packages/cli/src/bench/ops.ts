@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { allStreams } from '@keyvent/cli';
+import { allStreams } from '../copy.js';
 import { isConcurrencyError, type EventStore, type JsonValue } from '@keyvent/core';
 
 export interface BenchEvent {

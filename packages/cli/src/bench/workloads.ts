@@ -1,6 +1,9 @@
 import { createEventRegistry, createRepository, Aggregate, type EventStore, type SnapshotOptions } from '@keyvent/core';
 import { keyventOps, type BenchEvent, type BenchTarget, type Ops } from './ops.js';
 
+/** What the workloads run on: keyvent's store, and the raw client where there is one to compare with. */
+export type WorkloadTarget = Pick<BenchTarget, 'store' | 'raw' | 'rawSeparate' | 'requests'>;
+
 export interface Sizes {
   /** Single-event appends, each to a new stream. */
   singleAppends: number;
@@ -96,7 +99,7 @@ class Account extends Aggregate<Ledger> {
 }
 
 /** Every workload, first with the raw client (where there is one), then with keyvent, on the same backend. */
-export async function runWorkloads(target: BenchTarget, sizes: Sizes, log: (line: string) => void): Promise<Row[]> {
+export async function runWorkloads(target: WorkloadTarget, sizes: Sizes, log: (line: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   const run = `r${Date.now().toString(36)}`;
   const sides: [string, Ops][] = [...(target.raw ? [['raw client', target.raw] as [string, Ops]] : []), ['keyvent', keyventOps(target.store)]];
@@ -190,7 +193,7 @@ export async function runWorkloads(target: BenchTarget, sizes: Sizes, log: (line
 }
 
 /** Loads one long-lived aggregate through a repository: without snapshots, then with them. */
-async function aggregateLoads(target: BenchTarget, key: string, sizes: Sizes, commitSize: number, log: (line: string) => void): Promise<Row[]> {
+async function aggregateLoads(target: WorkloadTarget, key: string, sizes: Sizes, commitSize: number, log: (line: string) => void): Promise<Row[]> {
   await fill(target.store, key, sizes.aggregateEvents, commitSize);
   const registry = createEventRegistry<Ledger>({ Deposited: {} });
   const snapshots: SnapshotOptions<Account> = {
