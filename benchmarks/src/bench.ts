@@ -32,6 +32,22 @@ function ratios(results: Result[]): string[] {
   return lines;
 }
 
+/** keyvent against every peer library that ran: keyvent's events/s ÷ the peer's. */
+function peerRatios(results: Result[]): string[] {
+  const lines: string[] = [];
+  for (const result of results) {
+    const peers = [...new Set(result.rows.map((row) => row.by))].filter((by) => by !== 'keyvent' && by !== 'raw client' && !by.startsWith('keyvent,'));
+    for (const peer of peers) {
+      if (lines.length === 0) lines.push('| backend | peer | workload | keyvent events/s ÷ peer events/s |', '|---|---|---|---:|');
+      for (const row of result.rows.filter((candidate) => candidate.by === peer)) {
+        const ours = result.rows.find((candidate) => candidate.by === 'keyvent' && candidate.workload === row.workload);
+        if (ours) lines.push(`| ${result.backend} | ${peer} | ${row.workload} | ${fixed(rate(ours) / rate(row))}x |`);
+      }
+    }
+  }
+  return lines;
+}
+
 function report(results: Result[], command: string, seconds: number): string {
   return [
     '# keyvent benchmark results',
@@ -47,6 +63,10 @@ function report(results: Result[], command: string, seconds: number): string {
     "## keyvent's throughput as a fraction of the raw client's (events/s ÷ events/s; 1.00x = no overhead)",
     '',
     ...ratios(results),
+    '',
+    '## keyvent against other event-store libraries on the same backend (>1.00x: keyvent is faster)',
+    '',
+    ...peerRatios(results),
     '',
     ...results.flatMap((result) => [`## ${result.backend}`, '', `What ran: ${result.description}.`, '', ...benchTable(result.rows), '']),
   ].join('\n');

@@ -4,6 +4,7 @@ import { createStore } from '@keyvent/core';
 import { createDynamoDbDriver, createDynamoDbTable } from '@keyvent/dynamodb';
 import type { RunningBackend } from '@keyvent/testing';
 import { envelopes, type BenchTarget, type Ops } from '@keyvent/cli';
+import { castoreOps } from '../peers/castore.js';
 
 const NOT_EXISTS = 'attribute_not_exists(pk)';
 
@@ -69,8 +70,9 @@ export async function dynamoDbTarget(server: RunningBackend<'dynamodb'>): Promis
       return keys;
     },
   };
+  const peers = [{ name: 'Castore 2.4.2', ops: await castoreOps(client, `castore-${randomUUID()}`) }];
   return {
-    backend: 'dynamodb', description: server.description, store, raw, requests: () => requests,
+    backend: 'dynamodb', description: server.description, store, raw, peers, requests: () => requests,
     close: async () => (await store.close(), client.destroy()),
   };
 }

@@ -30,6 +30,8 @@ export interface BenchTarget {
   raw?: Ops;
   /** The raw client keeps its own data (so read workloads are seeded for each side). */
   rawSeparate?: boolean;
+  /** Other event-store libraries on the same backend, each with its own data layout. */
+  peers?: { name: string; ops: Ops }[];
   /** Requests sent to the server so far (undefined for embedded stores). */
   requests?: () => number;
   close(): Promise<void>;

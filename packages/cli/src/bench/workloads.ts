@@ -2,7 +2,7 @@ import { createEventRegistry, createRepository, Aggregate, type EventStore, type
 import { keyventOps, type BenchEvent, type BenchTarget, type Ops } from './ops.js';
 
 /** What the workloads run on: keyvent's store, and the raw client where there is one to compare with. */
-export type WorkloadTarget = Pick<BenchTarget, 'store' | 'raw' | 'rawSeparate' | 'requests'>;
+export type WorkloadTarget = Pick<BenchTarget, 'store' | 'raw' | 'rawSeparate' | 'peers' | 'requests'>;
 
 export interface Sizes {
   /** Single-event appends, each to a new stream. */
@@ -102,7 +102,12 @@ class Account extends Aggregate<Ledger> {
 export async function runWorkloads(target: WorkloadTarget, sizes: Sizes, log: (line: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   const run = `r${Date.now().toString(36)}`;
-  const sides: [string, Ops][] = [...(target.raw ? [['raw client', target.raw] as [string, Ops]] : []), ['keyvent', keyventOps(target.store)]];
+  const sides: [string, Ops][] = [
+    ...(target.raw ? [['raw client', target.raw] as [string, Ops]] : []),
+    ['keyvent', keyventOps(target.store)],
+    ...(target.peers ?? []).map(({ name, ops }): [string, Ops] => [name, ops]),
+  ];
+  const shortName = (by: string) => (by === 'keyvent' ? 'k' : by === 'raw client' ? 'r' : by.replace(/\W+/g, '-'));
   const commitSize = Math.min(target.store.limits.maxEventsPerCommit ?? 1000, 1000);
   /** Runs a measured workload and records its row, with the requests it sent per operation. */
   const counted = async (row: Pick<Row, 'workload' | 'by' | 'items' | 'note'>, work: () => Promise<Measured>) => {
@@ -121,7 +126,7 @@ export async function runWorkloads(target: WorkloadTarget, sizes: Sizes, log: (l
   // A first, unrecorded pass warms the server (JIT, caches) and both clients; then the measured pass.
   for (const [pass, passSizes] of [['warm', { ...QUICK, concurrency: sizes.concurrency }], ['run', sizes]] as const) {
     recording = pass === 'run';
-    for (const [by, ops] of sides) await writeWorkloads(`${run}:${pass}:${by === 'keyvent' ? 'k' : 'r'}`, by, ops, passSizes);
+    for (const [by, ops] of sides) await writeWorkloads(`${run}:${pass}:${shortName(by)}`, by, ops, passSizes);
   }
 
   async function writeWorkloads(prefix: string, by: string, ops: Ops, sizes: Sizes): Promise<void> {
@@ -160,13 +165,14 @@ export async function runWorkloads(target: WorkloadTarget, sizes: Sizes, log: (l
   // Read workloads: the raw client writes the data once (twice where it keeps its own, as for LevelDB).
   const seeded = new Map<Ops, { longKey: string; listPrefix: string }>();
   for (const [by, ops] of sides) {
-    const writer = target.raw && !target.rawSeparate ? target.raw : ops;
+    const shared = target.raw && !target.rawSeparate && (by === 'keyvent' || by === 'raw client');
+    const writer = shared ? target.raw! : ops;
     const existing = [...seeded.entries()].find(([seededBy]) => seededBy === writer)?.[1];
     if (existing) {
       seeded.set(ops, existing);
       continue;
     }
-    const data = { longKey: `${run}:${by}:long`, listPrefix: `${run}:${by}:listed:` };
+    const data = { longKey: `${run}:${shortName(by)}:long`, listPrefix: `${run}:${shortName(by)}:listed:` };
     for (let version = 0; version < sizes.longStream; version += commitSize) {
       await writer.appendAt(data.longKey, events(Math.min(commitSize, sizes.longStream - version), version + 1), version);
     }
