@@ -4,7 +4,7 @@ import type { Config } from 'jest';
 const config: Config = {
   testEnvironment: 'node',
   reporters: ['default', '<rootDir>/scripts/summary-reporter.cjs'],
-  testMatch: ['<rootDir>/packages/*/test/**/*.test.ts'],
+  testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/benchmarks/test/**/*.test.ts'],
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',

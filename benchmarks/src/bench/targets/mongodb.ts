@@ -4,6 +4,7 @@ import { createStore } from '@keyvent/core';
 import { createMongoDbDriver, createMongoDbIndexes, type CommitDocument } from '@keyvent/mongodb';
 import type { RunningBackend } from '@keyvent/testing';
 import { envelopes, type BenchTarget, type Ops } from '@keyvent/cli';
+import { emmettOps } from '../peers/emmett.js';
 
 export async function mongoDbTarget(server: RunningBackend<'mongodb'>): Promise<BenchTarget> {
   const client = new MongoClient(server.connection.uri, { monitorCommands: true });
@@ -48,5 +49,6 @@ export async function mongoDbTarget(server: RunningBackend<'mongodb'>): Promise<
       return (await cursor.toArray()).map((commit) => commit.k);
     },
   };
-  return { backend: 'mongodb', description: server.description, store, raw, requests: () => requests, close: async () => (await store.close(), await client.close()) };
+  const peers = [{ name: 'Emmett 0.42.4', ops: emmettOps(client, `${database}_emmett`) }];
+  return { backend: 'mongodb', description: server.description, store, raw, peers, requests: () => requests, close: async () => (await store.close(), await client.close()) };
 }

@@ -17,8 +17,8 @@ export interface Ops {
   head(key: string): Promise<number>;
   /** Reads the whole stream, decoding every event; returns how many there were. */
   load(key: string): Promise<number>;
-  /** Every key under the prefix, in order. */
-  list(prefix: string): Promise<string[]>;
+  /** Every key under the prefix, in order (absent where a library cannot list streams). */
+  list?(prefix: string): Promise<string[]>;
 }
 
 /** A backend ready for the benchmark: keyvent's store on it, the raw client's ops, and a request counter. */

@@ -57,6 +57,7 @@ function percentile(sorted: number[], p: number): number {
 
 /** Runs `jobs`, `concurrency` at a time; each job returns the latencies (ms) of the operations it timed. */
 interface Measured {
+  latencies: number[];
   seconds: number;
   p50ms: number;
   p99ms: number;
@@ -74,7 +75,7 @@ async function measure(concurrency: number, jobs: (() => Promise<number[]>)[]): 
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { seconds, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), operations: latencies.length };
+  return { latencies, seconds, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), operations: latencies.length };
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number[]> {
@@ -98,7 +99,64 @@ class Account extends Aggregate<Ledger> {
   }
 }
 
-/** Every workload, first with the raw client (where there is one), then with keyvent, on the same backend. */
+interface WriteWorkload {
+  name: string;
+  /** How many units (appends, streams, writers' appends) the full workload has; a run does `units` of them. */
+  units: number;
+  eventsPerOperation: number;
+  run(prefix: string, ops: Ops, units: number): Promise<{ latencies: number[]; seconds: number; conflicts: number }>;
+}
+
+function writeWorkloads(sizes: Sizes): WriteWorkload[] {
+  const timedRun = async (concurrency: number, jobs: (() => Promise<number[]>)[]) => {
+    const result = await measure(concurrency, jobs);
+    return { latencies: result.latencies, seconds: result.seconds, conflicts: 0 };
+  };
+  return [
+    {
+      name: 'single-event appends, new streams',
+      units: sizes.singleAppends,
+      eventsPerOperation: 1,
+      run: (prefix, ops, units) => timedRun(sizes.concurrency, Array.from({ length: units }, (_, i) => () => timed(() => ops.appendNew(`${prefix}:single:${i}`, [event(1)])))),
+    },
+    {
+      name: "10-event commits at the caller's version",
+      units: sizes.commitStreams,
+      eventsPerOperation: 10,
+      run: (prefix, ops, units) =>
+        timedRun(sizes.concurrency, Array.from({ length: units }, (_, s) => async () => {
+          const latencies: number[] = [];
+          for (let c = 0; c < sizes.commitsPerStream; c++) {
+            latencies.push(...(await timed(async () => {
+              if (!(await ops.appendAt(`${prefix}:commits:${s}`, events(10, c * 10 + 1), c * 10))) throw new Error('unexpected conflict');
+            })));
+          }
+          return latencies;
+        })),
+    },
+    {
+      name: `${sizes.racingWriters} writers racing on one stream`,
+      units: sizes.appendsPerWriter,
+      eventsPerOperation: 1,
+      run: async (prefix, ops, units) => {
+        let conflicts = 0;
+        const key = `${prefix}:race`;
+        const result = await timedRun(sizes.racingWriters, Array.from({ length: sizes.racingWriters }, () => async () => {
+          const latencies: number[] = [];
+          for (let done = 0; done < units; done++) {
+            latencies.push(...(await timed(async () => {
+              while (!(await ops.appendAt(key, [event(done)], await ops.head(key)))) conflicts++;
+            })));
+          }
+          return latencies;
+        }));
+        return { ...result, conflicts };
+      },
+    },
+  ];
+}
+
+/** Every workload, with the raw client (where there is one), keyvent and any peer library, on the same backend. */
 export async function runWorkloads(target: WorkloadTarget, sizes: Sizes, log: (line: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   const run = `r${Date.now().toString(36)}`;
@@ -114,52 +172,47 @@ export async function runWorkloads(target: WorkloadTarget, sizes: Sizes, log: (l
     const before = target.requests?.();
     const measured = await work();
     const after = target.requests?.();
-    const result: Row = { ...row, ...measured };
+    const { latencies: _, ...figures } = measured;
+    const result: Row = { ...row, ...figures };
     if (before !== undefined && after !== undefined) result.roundTrips = (after - before) / measured.operations;
-    if (!recording) return result;
     rows.push(result);
     log(`  ${row.workload} | ${row.by}: ${Math.round(row.items / measured.seconds)}/s, p50 ${measured.p50ms.toFixed(2)} ms, p99 ${measured.p99ms.toFixed(2)} ms`);
     return result;
   };
 
-  let recording = false;
-  // A first, unrecorded pass warms the server (JIT, caches) and both clients; then the measured pass.
-  for (const [pass, passSizes] of [['warm', { ...QUICK, concurrency: sizes.concurrency }], ['run', sizes]] as const) {
-    recording = pass === 'run';
-    for (const [by, ops] of sides) await writeWorkloads(`${run}:${pass}:${shortName(by)}`, by, ops, passSizes);
-  }
-
-  async function writeWorkloads(prefix: string, by: string, ops: Ops, sizes: Sizes): Promise<void> {
-    await counted({ workload: 'single-event appends, new streams', by, items: sizes.singleAppends }, () =>
-      measure(sizes.concurrency, Array.from({ length: sizes.singleAppends }, (_, i) => () => timed(() => ops.appendNew(`${prefix}:single:${i}`, [event(1)])))),
-    );
-
-    const commits = sizes.commitStreams * sizes.commitsPerStream;
-    await counted({ workload: "10-event commits at the caller's version", by, items: commits * 10 }, () =>
-      measure(sizes.concurrency, Array.from({ length: sizes.commitStreams }, (_, s) => async () => {
-        const latencies: number[] = [];
-        for (let c = 0; c < sizes.commitsPerStream; c++) {
-          latencies.push(...(await timed(async () => {
-            if (!(await ops.appendAt(`${prefix}:commits:${s}`, events(10, c * 10 + 1), c * 10))) throw new Error('unexpected conflict');
-          })));
-        }
-        return latencies;
-      })),
-    );
-
-    let conflicts = 0;
-    const race = await counted({ workload: `${sizes.racingWriters} writers racing on one stream`, by, items: sizes.racingWriters * sizes.appendsPerWriter }, () =>
-      measure(sizes.racingWriters, Array.from({ length: sizes.racingWriters }, () => async () => {
-        const latencies: number[] = [];
-        for (let done = 0; done < sizes.appendsPerWriter; done++) {
-          latencies.push(...(await timed(async () => {
-            while (!(await ops.appendAt(`${prefix}:race`, [event(done)], await ops.head(`${prefix}:race`)))) conflicts++;
-          })));
-        }
-        return latencies;
-      })),
-    );
-    race.note = `${conflicts} conflicts, each retried after reading the head`;
+  // Write workloads: an unrecorded warm-up pass (JIT, caches, connection pools), then ROUNDS rounds in
+  // which every side runs a share of the workload, in an order that rotates, so that no side always
+  // runs first or last on a server whose speed drifts.
+  const ROUNDS = 3;
+  for (const workload of writeWorkloads(sizes)) {
+    for (const [by, ops] of sides) await workload.run(`${run}:warm:${shortName(by)}`, ops, Math.max(1, Math.ceil(workload.units / 10)));
+    const totals = new Map<string, { latencies: number[]; seconds: number; requests: number; conflicts: number }>();
+    const share = Math.ceil(workload.units / ROUNDS);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < sides.length; i++) {
+        const [by, ops] = sides[(i + round) % sides.length]!;
+        const before = target.requests?.() ?? 0;
+        const outcome = await workload.run(`${run}:${round}:${shortName(by)}`, ops, share);
+        const total = totals.get(by) ?? { latencies: [], seconds: 0, requests: 0, conflicts: 0 };
+        total.latencies.push(...outcome.latencies);
+        total.seconds += outcome.seconds;
+        total.requests += (target.requests?.() ?? 0) - before;
+        total.conflicts += outcome.conflicts;
+        totals.set(by, total);
+      }
+    }
+    for (const [by] of sides) {
+      const total = totals.get(by)!;
+      const latencies = total.latencies.sort((a, b) => a - b);
+      const row: Row = {
+        workload: workload.name, by, operations: latencies.length, items: latencies.length * workload.eventsPerOperation, seconds: total.seconds,
+        p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99),
+      };
+      if (target.requests) row.roundTrips = total.requests / latencies.length;
+      if (workload.name.includes('racing')) row.note = `${total.conflicts} conflicts, each retried after reading the head`;
+      rows.push(row);
+      log(`  ${row.workload} | ${by}: ${Math.round(row.items / row.seconds)}/s, p50 ${row.p50ms.toFixed(2)} ms, p99 ${row.p99ms.toFixed(2)} ms`);
+    }
   }
 
   // Read workloads: the raw client writes the data once (twice where it keeps its own, as for LevelDB).
@@ -176,7 +229,9 @@ export async function runWorkloads(target: WorkloadTarget, sizes: Sizes, log: (l
     for (let version = 0; version < sizes.longStream; version += commitSize) {
       await writer.appendAt(data.longKey, events(Math.min(commitSize, sizes.longStream - version), version + 1), version);
     }
-    await measure(16, Array.from({ length: sizes.listedStreams }, (_, i) => () => timed(() => writer.appendNew(`${data.listPrefix}${String(i).padStart(6, '0')}`, [event(1)]))));
+    if (writer.list) {
+      await measure(16, Array.from({ length: sizes.listedStreams }, (_, i) => () => timed(() => writer.appendNew(`${data.listPrefix}${String(i).padStart(6, '0')}`, [event(1)]))));
+    }
     seeded.set(writer, data);
     seeded.set(ops, data);
   }
@@ -187,9 +242,11 @@ export async function runWorkloads(target: WorkloadTarget, sizes: Sizes, log: (l
         if ((await ops.load(longKey)) !== sizes.longStream) throw new Error('short read');
       }))),
     );
+    if (!ops.list) continue;
+    const list = ops.list;
     await counted({ workload: `list ${sizes.listedStreams.toLocaleString('en')} streams`, by, items: sizes.listedStreams * sizes.repeats }, () =>
       measure(1, Array.from({ length: sizes.repeats }, () => () => timed(async () => {
-        if ((await ops.list(listPrefix)).length !== sizes.listedStreams) throw new Error('short listing');
+        if ((await list(listPrefix)).length !== sizes.listedStreams) throw new Error('short listing');
       }))),
     );
   }
