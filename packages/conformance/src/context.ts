@@ -80,3 +80,23 @@ export async function expectError<T>(action: () => Promise<unknown>, guard: (err
   }
   throw new Error(`expected ${what}, but the call succeeded with ${JSON.stringify(outcome)?.slice(0, 200)}`);
 }
+
+/**
+ * A driver that forwards to the suite's driver, with some callbacks replaced, and never closes it: for
+ * cases that count or disturb calls on the real backend.
+ */
+export function wrapDriver(driver: KeyValueDriver, overrides: Partial<Pick<KeyValueDriver, 'putEvents'>>): KeyValueDriver {
+  const wrapped: KeyValueDriver = {
+    name: driver.name,
+    checkSequence: (key, sequence) => driver.checkSequence(key, sequence),
+    fetchEvents: (key, after, limit) => driver.fetchEvents(key, after, limit),
+    putEvents: overrides.putEvents ?? ((events, options) => driver.putEvents(events, options)),
+    close: async () => {},
+  };
+  for (const name of ['limits', 'atomicPriorCheck', 'preferredPageSize'] as const) {
+    if (driver[name] !== undefined) Object.assign(wrapped, { [name]: driver[name] });
+  }
+  if (driver.listKeys) wrapped.listKeys = (options) => driver.listKeys!(options);
+  if (driver.lastSequence) wrapped.lastSequence = (key) => driver.lastSequence!(key);
+  return wrapped;
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createStore, isValidationError, type EventStore, type KeyValueDriver, type NewEvent } from '@keyvent/core';
-import { expectError, makeEvents, readAll, type SuiteContext } from './context.js';
+import { expectError, makeEvents, readAll, wrapDriver, type SuiteContext } from './context.js';
 
 /**
  * Hostile input, a few hundred cases: each is either refused with a ValidationError that names the
@@ -258,21 +258,10 @@ function callCases(): HostileCase[] {
 /** Every hostile case of the suite; exported so its size can be reported. */
 export const hostileCases: readonly HostileCase[] = [...keyCases(), ...dataCases(), ...eventCases(), ...callCases()];
 
-/** A store over the suite's driver that counts `putEvents` calls, and never closes the driver. */
+/** A store over the suite's driver that counts `putEvents` calls. */
 function countingStore(driver: KeyValueDriver) {
   const counter = { puts: 0 };
-  const counted: KeyValueDriver = {
-    name: driver.name,
-    checkSequence: (key, sequence) => driver.checkSequence(key, sequence),
-    fetchEvents: (key, after, limit) => driver.fetchEvents(key, after, limit),
-    putEvents: (events, options) => (counter.puts++, driver.putEvents(events, options)),
-    close: async () => {},
-  };
-  for (const name of ['limits', 'atomicPriorCheck', 'preferredPageSize'] as const) {
-    if (driver[name] !== undefined) Object.assign(counted, { [name]: driver[name] });
-  }
-  if (driver.listKeys) counted.listKeys = (options) => driver.listKeys!(options);
-  if (driver.lastSequence) counted.lastSequence = (key) => driver.lastSequence!(key);
+  const counted = wrapDriver(driver, { putEvents: (events, options) => (counter.puts++, driver.putEvents(events, options)) });
   return { store: createStore(counted), counter };
 }
 

@@ -5,6 +5,7 @@ import type { ConformanceOptions, SuiteContext, TestApi } from './context.js';
 import { dataCases } from './data.js';
 import { hostileInputCases } from './hostile.js';
 import { importCases } from './import.js';
+import { retryCases } from './retries.js';
 import { snapshotCases } from './snapshots.js';
 import { keyCases } from './keys.js';
 import { lifecycleCases } from './lifecycle.js';
@@ -28,6 +29,7 @@ const concerns = {
   subscribe: subscribeCases,
   import: importCases,
   snapshots: snapshotCases,
+  retries: retryCases,
   hostile: hostileInputCases,
   lifecycle: lifecycleCases,
 };
