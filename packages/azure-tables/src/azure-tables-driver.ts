@@ -16,7 +16,7 @@ import {
   type StoredEvent,
 } from '@keyvent/core';
 import { fromEntity, toEntity, type EventEntity } from './entities.js';
-import { decodeKey, encodeKey, HEAD_ROW, isLongPartitionKey, leadingUnits, partitionKeyOf, rowKey, SCAN_PREFIX_UNITS } from './keys.js';
+import { decodeKey, encodeKey, HEAD_ROW, isLongPartitionKey, leadingUnits, partitionKeyOf, prefixUpperBound, rowKey, SCAN_PREFIX_UNITS } from './keys.js';
 
 export type AzureTablesDriverOptions =
   | {
@@ -111,7 +111,11 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
    */
   function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
     const scanPrefix = leadingUnits(encodeKey(prefix), SCAN_PREFIX_UNITS);
-    const filter = odata`RowKey eq ${HEAD_ROW} and PartitionKey ge ${scanPrefix}`;
+    // The upper bound lets the service stop at the end of the prefix instead of scanning the rest of the table.
+    const upper = prefixUpperBound(scanPrefix);
+    const filter = upper === undefined
+      ? odata`RowKey eq ${HEAD_ROW} and PartitionKey ge ${scanPrefix}`
+      : odata`RowKey eq ${HEAD_ROW} and PartitionKey ge ${scanPrefix} and PartitionKey lt ${upper}`;
     return read(async () => {
       const pages = client.listEntities<HeadEntity>({ queryOptions: { filter, select: ['PartitionKey', 'k'] } }).byPage({ maxPageSize: MAX_PAGE });
       const keys: string[] = [];

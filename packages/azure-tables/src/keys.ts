@@ -59,3 +59,14 @@ export function leadingUnits(text: string, units: number): string {
 }
 
 export const isLongPartitionKey = (partitionKey: string): boolean => partitionKey.includes(LONG_MARK);
+
+/**
+ * The least string greater than every string that starts with `prefix`, in Azure's (UTF-16 code unit)
+ * order: the prefix without its trailing U+FFFF units, its last unit raised by one. Undefined when no
+ * such bound exists (an empty prefix, or one of U+FFFF units only).
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const trimmed = prefix.replace(/\uffff+$/, '');
+  if (trimmed.length === 0) return undefined;
+  return trimmed.slice(0, -1) + String.fromCharCode(trimmed.charCodeAt(trimmed.length - 1) + 1);
+}

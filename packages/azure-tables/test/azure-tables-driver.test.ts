@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { TableClient } from '@azure/data-tables';
 import { createStore, type EventStore } from '@keyvent/core';
 import { createAzureTablesDriver, decodeKey, encodeKey } from '@keyvent/azure-tables';
+import { prefixUpperBound } from '../src/keys.js';
 import type { RunningBackend } from '@keyvent/testing';
 import { azureTablesForTests } from './backend.js';
 
@@ -41,6 +42,14 @@ describe('azure-tables driver', () => {
 
   it('reads a stream version in one request', async () => {
     expect(await requestsFor(() => store.streamVersion('rt-1'))).toBe(1);
+  });
+
+  it('bounds a prefix scan above by the least string after every key with that prefix', () => {
+    expect(prefixUpperBound('orders/')).toBe('orders0');
+    expect(prefixUpperBound('a\uffff\uffff')).toBe('b');
+    expect(prefixUpperBound('\uffff')).toBeUndefined();
+    expect(prefixUpperBound('')).toBeUndefined();
+    for (const key of ['orders/', 'orders/\uffff', 'orders/\uffff\uffffz', 'orders/😀']) expect(key < prefixUpperBound('orders/')!).toBe(true);
   });
 
   it('stores every character Azure forbids escaped, and gives the keys back unchanged', async () => {
