@@ -63,10 +63,12 @@ export const isLongPartitionKey = (partitionKey: string): boolean => partitionKe
 /**
  * The least string greater than every string that starts with `prefix`, in Azure's (UTF-16 code unit)
  * order: the prefix without its trailing U+FFFF units, its last unit raised by one. Undefined when no
- * such bound exists (an empty prefix, or one of U+FFFF units only).
+ * such bound exists (an empty prefix, one of U+FFFF units only) or when it would not be well-formed
+ * text (raising a surrogate's unit): the scan then goes on without an upper bound.
  */
 export function prefixUpperBound(prefix: string): string | undefined {
   const trimmed = prefix.replace(/\uffff+$/, '');
   if (trimmed.length === 0) return undefined;
-  return trimmed.slice(0, -1) + String.fromCharCode(trimmed.charCodeAt(trimmed.length - 1) + 1);
+  const bound = trimmed.slice(0, -1) + String.fromCharCode(trimmed.charCodeAt(trimmed.length - 1) + 1);
+  return bound.isWellFormed() ? bound : undefined;
 }

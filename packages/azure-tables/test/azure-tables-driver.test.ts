@@ -49,6 +49,8 @@ describe('azure-tables driver', () => {
     expect(prefixUpperBound('a\uffff\uffff')).toBe('b');
     expect(prefixUpperBound('\uffff')).toBeUndefined();
     expect(prefixUpperBound('')).toBeUndefined();
+    expect(prefixUpperBound('k\u{10FFFF}')).toBeUndefined();
+    expect(prefixUpperBound('k😀')).toBe('k\ud83d\ude01');
     for (const key of ['orders/', 'orders/\uffff', 'orders/\uffff\uffffz', 'orders/😀']) expect(key < prefixUpperBound('orders/')!).toBe(true);
   });
 
