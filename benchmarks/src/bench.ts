@@ -8,6 +8,12 @@ import { openTarget } from './bench/targets/index.js';
 
 const ALL = ['memory', 'level', 'dynamodb', 'azure-tables', 'cassandra', 'mongodb'];
 
+/**
+ * Azurite keeps a table in one in-memory collection and slows down as a partition grows: filling one
+ * stream with 100,000 events had not finished after 15 minutes, so its aggregate has 20,000.
+ */
+const FULL_OVERRIDES: Record<string, Partial<typeof FULL>> = { 'azure-tables': { aggregateEvents: 20_000 } };
+
 interface Result {
   backend: string;
   description: string;
@@ -78,7 +84,7 @@ const program = new Command('bench')
   .option('--quick', 'small sizes (a smoke test, not a measurement)')
   .option('-o, --out <file>', 'write the Markdown report here')
   .action(async (options: { backend: string[]; quick?: boolean; out?: string }) => {
-    const sizes = options.quick ? QUICK : FULL;
+    const sizeOf = (backend: string) => (options.quick ? QUICK : { ...FULL, ...FULL_OVERRIDES[backend] });
     const results: Result[] = [];
     const started = performance.now();
     for (const backend of options.backend) {
@@ -86,7 +92,7 @@ const program = new Command('bench')
       const target = await openTarget(backend);
       try {
         console.log(`  what ran: ${target.description}`);
-        results.push({ backend, description: target.description, rows: await runWorkloads(target, sizes, console.log) });
+        results.push({ backend, description: target.description, rows: await runWorkloads(target, sizeOf(backend), console.log) });
       } finally {
         await target.close();
       }

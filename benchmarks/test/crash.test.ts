@@ -8,10 +8,8 @@ describe('crash consistency (SIGKILL mid-commit, restart, check)', () => {
     expect(existsSync(new URL('../dist/crash-writer.js', `file://${__filename}`))).toBe(true);
   });
 
-  it.each([
-    ['level', 3],
-    ['dynamodb', 2],
-  ] as const)('%s keeps every acknowledged commit and shows no partial one after %i kills', async (backend, kills) => {
+  // LevelDB only: DynamoDB Local and Azurite lose acknowledged writes when killed (RELIABILITY.md).
+  it.each([['level', 3]] as const)('%s keeps every acknowledged commit and shows no partial one after %i kills', async (backend, kills) => {
     const report = await runCrashTest(backend, { kills, streams: 4, log: () => {} });
     expect(report.kills).toBe(kills);
     expect(report.acknowledged).toBeGreaterThan(0);
