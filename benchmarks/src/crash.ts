@@ -10,11 +10,11 @@ const program = new Command('crash')
   .option('-s, --streams <n>', 'streams written at once', Number, 8)
   .action(async (options: { backend: Crashable; kills: number; streams: number }) => {
     const report = await runCrashTest(options.backend, { ...options, log: console.log });
+    for (const problem of [...report.lost, ...report.partial].slice(0, 20)) console.log(`  ${problem}`);
     console.log(
       `${options.backend}: ${report.kills} kills, ${report.acknowledged} commits acknowledged, ${report.storedEvents} events stored; ` +
         `acknowledged commits lost: ${report.lost.length}; partly visible commits: ${report.partial.length}`,
     );
-    for (const problem of [...report.lost, ...report.partial].slice(0, 20)) console.log(`  ${problem}`);
     process.exitCode = report.lost.length + report.partial.length > 0 ? 1 : 0;
   });
 

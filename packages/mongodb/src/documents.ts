@@ -42,10 +42,14 @@ export function toDocument(events: readonly StoredEvent[]): CommitDocument {
 
 export const orderKey = (key: string): string => Buffer.from(key, 'utf8').toString('hex');
 
-export function fromDocument(commit: CommitDocument): StoredEvent[] {
-  return commit.e.map((entry, i) => {
+/** The events of a commit with sequence greater than `after` and at most `last`. */
+export function fromDocument(commit: CommitDocument, after = 0, last = Number.MAX_SAFE_INTEGER): StoredEvent[] {
+  const events: StoredEvent[] = [];
+  for (let i = Math.max(0, after - commit.f + 1); i < commit.e.length && commit.f + i <= last; i++) {
+    const entry = commit.e[i]!;
     const event: StoredEvent = { key: commit.k, sequence: commit.f + i, type: entry.t, data: JSON.parse(entry.d), id: entry.i, timestamp: commit.ts };
     if (entry.m !== undefined) event.metadata = JSON.parse(entry.m);
-    return event;
-  });
+    events.push(event);
+  }
+  return events;
 }

@@ -63,11 +63,15 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
 
   async function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
     const events: StoredEvent[] = [];
-    const cursor = commits.find({ k: key, l: { $gt: afterSequence } }).sort({ l: 1 }).batchSize(Math.min(limit, 1000));
+    // Only the commits that overlap the page: without the bound on `f`, every later commit of the stream
+    // would come back in the first batch, to be thrown away (measured: loads ran at 0.22x the raw client).
+    const last = afterSequence + limit;
+    const cursor = commits.find({ k: key, l: { $gt: afterSequence }, f: { $lte: last } }).sort({ l: 1 }).batchSize(Math.min(limit, 1000));
     try {
       for await (const commit of cursor) {
-        for (const event of fromDocument(commit)) {
-          if (event.sequence > afterSequence && events.length < limit) events.push(event);
+        // Decode only the events of the page, not the whole commit.
+        for (const event of fromDocument(commit, afterSequence, last)) {
+          if (events.length < limit) events.push(event);
         }
         if (events.length === limit) break;
       }
