@@ -53,6 +53,7 @@ export function startLocalProcess(command: string, args: string[], options: { cw
 
   async function stop(): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+    child.ref(); // waiting for it to end must keep this process alive until it has
     child.kill('SIGTERM');
     const killed = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited;
@@ -61,6 +62,7 @@ export function startLocalProcess(command: string, args: string[], options: { cw
 
   async function kill(): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+    child.ref();
     child.kill('SIGKILL');
     await exited;
   }
