@@ -104,7 +104,8 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
   return {
     name: NAME,
     atomicPriorCheck: true,
-    preferredPageSize: 1000,
+    // Each query may cost a collection scan on some MongoDB-protocol servers: few, large pages (documents hold whole commits).
+    preferredPageSize: 10_000,
     // A document is at most 16 MiB of BSON; the JSON text of the events plus the envelope stays under.
     limits: { maxEventsPerCommit: 1000, maxEventBytes: 8 * 1024 * 1024, maxCommitBytes: 12 * 1024 * 1024 },
     checkSequence,
