@@ -54,6 +54,9 @@ export async function startCassandra(options: LocalServerOptions = {}): Promise<
     '-Xms1G',
     '-Xmx1G',
     `@${join(home, 'jvm17.options')}`,
+    // The options make schema changes quick by writing system tables without the commit log; data kept on
+    // disk for a crash test must have its schema survive a kill too.
+    ...(options.dataDir ? ['-Dcassandra.unsafesystem=false'] : []),
     `-Dcassandra.config=file://${join(dir, 'cassandra.yaml')}`,
     `-Dcassandra.storagedir=${dir}`,
     `-Dcassandra.logdir=${join(dir, 'logs')}`,
