@@ -49,7 +49,11 @@ export async function startCassandra(options: LocalServerOptions = {}): Promise<
     .replaceAll('${DIR}', dir)
     .replaceAll('${STORAGE_PORT}', String(storagePort))
     .replaceAll('${NATIVE_PORT}', String(nativePort));
-  writeFileSync(join(dir, 'cassandra.yaml'), yaml);
+  // On disk for a crash test, acknowledge a write only once the commit log is synced (group commit): the
+  // distribution's periodic sync acknowledges first, and a killed node loses what it had not yet written.
+  const durable = options.dataDir ? yaml.replace(/^commitlog_sync: periodic\ncommitlog_sync_period: \S+$/m, 'commitlog_sync: group\ncommitlog_sync_group_window: 10ms') : yaml;
+  if (options.dataDir && durable === yaml) throw new Error('cassandra.yaml.template no longer has the periodic commit log settings to replace');
+  writeFileSync(join(dir, 'cassandra.yaml'), durable);
   const server = startLocalProcess('java', [
     '-Xms1G',
     '-Xmx1G',
