@@ -23,7 +23,7 @@ export interface PreparedBackend {
 }
 
 /** The store URL of a running server; a fresh namespace each time so that runs never see each other's data. */
-export function storeUrl(server: RunningBackend, namespace: string): string {
+export function storeUrl(server: Pick<RunningBackend, 'name' | 'connection'>, namespace: string): string {
   switch (server.name) {
     case 'dynamodb': {
       const { endpoint, credentials } = server.connection as RunningBackend<'dynamodb'>['connection'];

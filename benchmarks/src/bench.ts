@@ -2,11 +2,10 @@
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { Command } from 'commander';
-import { cliArguments } from './backends.js';
+import { BACKENDS, cliArguments } from './backends.js';
 import { benchTable, FULL, QUICK, runWorkloads, type Row } from '@keyvent/cli';
 import { openTarget } from './bench/targets/index.js';
 
-const ALL = ['memory', 'level', 'dynamodb', 'azure-tables', 'cassandra', 'mongodb'];
 
 /**
  * Azurite keeps a table in one in-memory collection and slows down as a partition grows: filling one
@@ -103,7 +102,7 @@ function report(results: Result[], command: string, seconds: number): string {
 
 const program = new Command('bench')
   .description("keyvent's workloads against the raw client of each backend, in one run")
-  .option('-b, --backend <names>', 'comma-separated backends (default: all)', (value: string) => value.split(','), ALL)
+  .option('-b, --backend <names>', 'comma-separated backends (default: all)', (value: string) => value.split(','), [...BACKENDS])
   .option('--quick', 'small sizes (a smoke test, not a measurement)')
   .option('-o, --out <file>', 'write the Markdown report here')
   .action(async (options: { backend: string[]; quick?: boolean; out?: string }) => {

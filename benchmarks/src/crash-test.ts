@@ -90,7 +90,7 @@ export async function runCrashTest(backend: Crashable, options: { kills: number;
     for (let round = 1; round <= options.kills; round++) {
       const server = backend === 'level' ? undefined : await startLocalServer(backend as BackendName, { dataDir });
       try {
-        const url = server ? storeUrl({ name: backend, connection: server.connection } as never, 'crash') : `level:${dataDir}`;
+        const url = server ? storeUrl({ name: backend as BackendName, connection: server.connection }, 'crash') : `level:${dataDir}`;
         const before = acks.length;
         const writer = await startWriter(url, prefix, options.streams, acks);
         // Let commits flow, then kill in the middle of them.
@@ -102,7 +102,7 @@ export async function runCrashTest(backend: Crashable, options: { kills: number;
         if (server) {
           const restarted = await startLocalServer(backend as BackendName, { dataDir });
           try {
-            await verify(storeUrl({ name: backend, connection: restarted.connection } as never, 'crash'), prefix, options.streams, acks, report);
+            await verify(storeUrl({ name: backend as BackendName, connection: restarted.connection }, 'crash'), prefix, options.streams, acks, report);
           } finally {
             await restarted.stop();
           }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventStore, StoredEvent } from '@keyvent/core';
+import { forEachConcurrently } from './concurrently.js';
 
 export interface CopyOptions {
   /** Only streams whose keys start with this. */
@@ -42,15 +43,6 @@ export async function allStreams(store: EventStore, prefix?: string): Promise<st
     keys.push(...page);
     if (page.length < 10_000) return keys;
   }
-}
-
-/** Runs `work` over `items`, `concurrency` at a time. */
-async function forEachConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
 async function eventAt(store: EventStore, key: string, sequence: number): Promise<StoredEvent | undefined> {

@@ -1,4 +1,5 @@
 import { createEventRegistry, createRepository, Aggregate, type EventStore, type SnapshotOptions } from '@keyvent/core';
+import { forEachConcurrently } from '../concurrently.js';
 import { keyventOps, type BenchEvent, type BenchTarget, type Ops } from './ops.js';
 
 /** What the workloads run on: keyvent's store, and the raw client where there is one to compare with. */
@@ -66,13 +67,8 @@ interface Measured {
 
 async function measure(concurrency: number, jobs: (() => Promise<number[]>)[]): Promise<Measured> {
   const latencies: number[] = [];
-  let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, jobs.length) }, async () => {
-      while (next < jobs.length) latencies.push(...(await jobs[next++]!()));
-    }),
-  );
+  await forEachConcurrently(jobs, concurrency, async (job) => void latencies.push(...(await job())));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return { latencies, seconds, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), operations: latencies.length };
