@@ -1,5 +1,18 @@
-import type { Collection } from 'mongodb';
+import type { Collection, IndexDescription } from 'mongodb';
+import { DriverError } from '@keyvent/core';
 import type { CommitDocument } from './documents.js';
+
+const NAMESPACE_NOT_FOUND = 26;
+
+const INDEXES: IndexDescription[] = [
+  { key: { k: 1, s: 1 }, name: 'stream_sequences', unique: true },
+  { key: { k: 1, f: 1 }, name: 'stream_first', unique: true },
+  { key: { k: 1, l: 1 }, name: 'stream_last' },
+  { key: { f: 1, o: 1 }, name: 'listing' },
+];
+
+const sameIndex = (wanted: IndexDescription, existing: { key?: unknown; unique?: boolean }): boolean =>
+  JSON.stringify(existing.key) === JSON.stringify(wanted.key) && Boolean(existing.unique) === Boolean(wanted.unique);
 
 /**
  * Creates the collection's indexes (idempotent):
@@ -14,10 +27,23 @@ import type { CommitDocument } from './documents.js';
  * ```
  */
 export async function createMongoDbIndexes(collection: Collection<CommitDocument>): Promise<void> {
-  await collection.createIndexes([
-    { key: { k: 1, s: 1 }, name: 'stream_sequences', unique: true },
-    { key: { k: 1, f: 1 }, name: 'stream_first', unique: true },
-    { key: { k: 1, l: 1 }, name: 'stream_last' },
-    { key: { f: 1, o: 1 }, name: 'listing' },
-  ]);
+  // Asks only for the indexes that are not there yet: FerretDB 1.x fails a createIndexes naming several
+  // existing indexes (its handler deletes them from the request by their original position and goes out
+  // of range), and MongoDB needs no more.
+  const existing = await collection.listIndexes().toArray().catch((error: { code?: number }) => {
+    if (error.code === NAMESPACE_NOT_FOUND) return [];
+    throw error;
+  });
+  for (const index of existing) {
+    const wanted = INDEXES.find(({ name }) => name === index.name);
+    if (wanted && !sameIndex(wanted, index)) {
+      throw new DriverError(
+        'mongodb',
+        `${collection.collectionName} has an index named ${index.name} of another definition (${JSON.stringify(index.key)}${index.unique ? ', unique' : ''}); ` +
+          `keyvent needs ${JSON.stringify(wanted.key)}${wanted.unique ? ', unique' : ''}: drop it or use another collection`,
+      );
+    }
+  }
+  const missing = INDEXES.filter(({ name }) => !existing.some((index) => index.name === name));
+  if (missing.length > 0) await collection.createIndexes(missing);
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
-import { Aggregate, createEventRegistry, createRepository, createStore, type EventStore } from '@keyvent/core';
+import { Aggregate, DriverError, createEventRegistry, createRepository, createStore, type EventStore } from '@keyvent/core';
 import { createMongoDbDriver, createMongoDbIndexes, type CommitDocument } from '@keyvent/mongodb';
 import type { RunningBackend } from '@keyvent/testing';
 import { mongoDbForTests } from './backend.js';
@@ -70,10 +70,26 @@ describe('mongodb driver', () => {
     expect(commit!.e.map((entry) => entry.d)).toEqual(['{"$set":{"a.b":1}}', 'null']);
   });
 
-  it('creates its indexes idempotently', async () => {
-    const collection = client.db(database).collection<CommitDocument>('events');
-    await createMongoDbIndexes(collection);
+  it('creates its indexes idempotently: once they exist, it only lists them', async () => {
+    const collection = counted.db(database).collection<CommitDocument>('events');
+    expect(await commandsFor(() => createMongoDbIndexes(collection))).toEqual(['listIndexes']);
     const names = (await collection.indexes()).map((index) => index.name);
     expect(names).toEqual(expect.arrayContaining(['stream_sequences', 'stream_first', 'stream_last', 'listing']));
+  });
+
+  it('creates the indexes of a new collection, and only the missing ones', async () => {
+    const collection = counted.db(database).collection<CommitDocument>('events_new');
+    expect(await commandsFor(() => createMongoDbIndexes(collection))).toEqual(['listIndexes', 'createIndexes']);
+    await collection.dropIndex('listing');
+    expect(await commandsFor(() => createMongoDbIndexes(collection))).toEqual(['listIndexes', 'createIndexes']);
+    expect((await collection.indexes()).map((index) => index.name).sort()).toEqual(['_id_', 'listing', 'stream_first', 'stream_last', 'stream_sequences']);
+  });
+
+  it('refuses an index of the same name with another definition instead of keeping it', async () => {
+    const collection = client.db(database).collection<CommitDocument>('events_other');
+    await collection.createIndex({ k: 1, l: -1 }, { name: 'stream_last' });
+    await expect(createMongoDbIndexes(collection)).rejects.toThrow(
+      new DriverError('mongodb', 'events_other has an index named stream_last of another definition ({"k":1,"l":-1}); keyvent needs {"k":1,"l":1}: drop it or use another collection'),
+    );
   });
 });

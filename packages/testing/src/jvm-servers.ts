@@ -1,27 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CassandraConnection, LocalServer, LocalServerOptions, MongoDbConnection } from './backends.js';
-import { freePort, startLocalProcess, waitUntilReady } from './local-process.js';
+import { startFerretDb } from './ferretdb.js';
+import { acceptsConnections, freePort, startLocalProcess, waitUntilReady } from './local-process.js';
 import { mavenLibrary } from './maven.js';
 
 const servers = fileURLToPath(new URL('../servers/', import.meta.url));
 const CASSANDRA_START_MS = 180_000;
 const START_MS = 60_000;
-
-/** True once something accepts TCP connections on 127.0.0.1:`port`. */
-function acceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 async function twoFreePorts(): Promise<[number, number]> {
   for (;;) {
@@ -87,7 +76,8 @@ export async function startCassandra(options: LocalServerOptions = {}): Promise<
 
 /**
  * A MongoDB-protocol server: a real `mongod` when one is on the PATH; otherwise mongo-java-server from
- * Maven Central (in memory; see packages/mongodb/README.md for what it differs in).
+ * Maven Central (in memory; see packages/mongodb/README.md for what it differs in), or, with `dataDir`,
+ * FerretDB on SQLite built from its Go module.
  */
 export async function startMongoDb(options: LocalServerOptions = {}): Promise<LocalServer<MongoDbConnection>> {
   const port = await freePort();
@@ -110,7 +100,8 @@ export async function startMongoDb(options: LocalServerOptions = {}): Promise<Lo
       kill: server.kill,
     };
   }
-  if (options.dataDir) throw new Error('mongo-java-server keeps its data in memory only; put a mongod on the PATH to keep data on disk');
+  // mongo-java-server keeps its data in memory only: on disk, FerretDB on SQLite stands in.
+  if (options.dataDir) return startFerretDb(options.dataDir);
   const home = join(servers, 'mongo-java-server');
   const lib = mavenLibrary('mongo-java-server', join(home, 'pom.xml'));
   const server = startLocalProcess('java', [

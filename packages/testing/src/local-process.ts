@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 const LOG_LINES = 80;
 const running = new Set<ChildProcess>();
@@ -92,6 +92,17 @@ export async function waitUntilReady(
     }
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
+}
+
+/** True once something accepts TCP connections on 127.0.0.1:`port`. */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 /** True once anything answers HTTP at `url` (any status: the server is up). */
