@@ -14,6 +14,8 @@ export type Crashable = (typeof CRASHABLE)[number];
 // The writer runs compiled (also when this module runs from its TypeScript source, in the tests).
 const writerScript = fileURLToPath(new URL('crash-writer.js', import.meta.url)).replace(/\/src\/crash-writer\.js$/, '/dist/crash-writer.js');
 
+const FIRST_ACK_MS = 60_000;
+
 interface Ack {
   key: string;
   first: number;
@@ -29,6 +31,8 @@ export interface CrashReport {
   /** Commits of which only some events are visible, or events out of place. */
   partial: string[];
   storedEvents: number;
+  /** Commits stored whose acknowledgement never reached the writer: they were in flight at a kill. */
+  unacknowledgedStored: number;
 }
 
 /** Starts the writer; resolves once it is ready, collecting every acknowledgement it prints. */
@@ -42,6 +46,18 @@ function startWriter(url: string, prefix: string, streams: number, acks: Ack[]):
       else if (line.startsWith('ack ')) acks.push(JSON.parse(line.slice(4)) as Ack);
     });
   });
+}
+
+/** Resolves once the writer has had a commit acknowledged since `before`; fails if none comes in time. */
+async function firstAcknowledgement(acks: Ack[], before: number, writer: ChildProcess): Promise<void> {
+  const deadline = Date.now() + FIRST_ACK_MS;
+  while (acks.length === before) {
+    if (Date.now() > deadline) {
+      await killed(writer);
+      throw new Error(`the writer had no commit acknowledged within ${FIRST_ACK_MS / 1000} s of starting`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 const killed = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGKILL'))));
@@ -71,6 +87,8 @@ async function verify(url: string, prefix: string, streams: number, acks: Ack[],
       const commit = found.get(ack.commit);
       if (!commit || commit.first !== ack.first) report.lost.push(`${ack.key}: acknowledged commit ${ack.commit} at ${ack.first} is missing`);
     }
+    const acknowledged = new Set(acks.map((ack) => ack.commit));
+    report.unacknowledgedStored = [...found.keys()].filter((commit) => !acknowledged.has(commit)).length;
   } finally {
     await store.close();
   }
@@ -85,7 +103,7 @@ export async function runCrashTest(backend: Crashable, options: { kills: number;
   const dataDir = await mkdtemp(join(tmpdir(), `keyvent-crash-${backend}-`));
   const prefix = `crash/${Date.now().toString(36)}`;
   const acks: Ack[] = [];
-  const report: CrashReport = { kills: 0, acknowledged: 0, lost: [], partial: [], storedEvents: 0 };
+  const report: CrashReport = { kills: 0, acknowledged: 0, lost: [], partial: [], storedEvents: 0, unacknowledgedStored: 0 };
   try {
     for (let round = 1; round <= options.kills; round++) {
       const server = backend === 'level' ? undefined : await startLocalServer(backend as BackendName, { dataDir });
@@ -93,7 +111,8 @@ export async function runCrashTest(backend: Crashable, options: { kills: number;
         const url = server ? storeUrl({ name: backend as BackendName, connection: server.connection }, 'crash') : `level:${dataDir}`;
         const before = acks.length;
         const writer = await startWriter(url, prefix, options.streams, acks);
-        // Let commits flow, then kill in the middle of them.
+        // Kill only once commits flow (one is acknowledged), at a random moment in the middle of them.
+        await firstAcknowledgement(acks, before, writer);
         await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 1200));
         if (server) await server.kill!();
         else await killed(writer);
@@ -109,7 +128,7 @@ export async function runCrashTest(backend: Crashable, options: { kills: number;
         } else {
           await verify(url, prefix, options.streams, acks, report);
         }
-        options.log(`kill ${round}: ${acks.length - before} commits acknowledged this round, ${report.storedEvents} events stored, lost ${report.lost.length}, partial ${report.partial.length}`);
+        options.log(`kill ${round}: ${acks.length - before} commits acknowledged this round, ${report.storedEvents} events stored (${report.unacknowledgedStored} unacknowledged), lost ${report.lost.length}, partial ${report.partial.length}`);
       } finally {
         await server?.stop();
       }

@@ -12,7 +12,8 @@ const program = new Command('crash')
     const report = await runCrashTest(options.backend, { ...options, log: console.log });
     for (const problem of [...report.lost, ...report.partial].slice(0, 20)) console.log(`  ${problem}`);
     console.log(
-      `${options.backend}: ${report.kills} kills, ${report.acknowledged} commits acknowledged, ${report.storedEvents} events stored; ` +
+      `${options.backend}: ${report.kills} kills, ${report.acknowledged} commits acknowledged, ${report.storedEvents} events stored ` +
+        `(${report.unacknowledgedStored} commits stored whose acknowledgement a kill cut off); ` +
         `acknowledged commits lost: ${report.lost.length}; partly visible commits: ${report.partial.length}`,
     );
     process.exitCode = report.lost.length + report.partial.length > 0 ? 1 : 0;
