@@ -94,12 +94,21 @@ async function verify(url: string, prefix: string, streams: number, acks: Ack[],
   }
 }
 
+export interface CrashOptions {
+  kills: number;
+  streams: number;
+  /** How long commits flow after the first acknowledgement before the kill: a random time in [min, max] ms. */
+  writeMs?: [number, number];
+  log: (line: string) => void;
+}
+
 /**
  * Crash consistency: the backend keeps its data on disk; a writer appends commits; the server (for
  * LevelDB, the writer process that embeds it) is SIGKILLed mid-commits; it is restarted on the same
  * data and every stream is checked: every acknowledged commit is there, no commit is partly visible.
  */
-export async function runCrashTest(backend: Crashable, options: { kills: number; streams: number; log: (line: string) => void }): Promise<CrashReport> {
+export async function runCrashTest(backend: Crashable, options: CrashOptions): Promise<CrashReport> {
+  const [minMs, maxMs] = options.writeMs ?? [300, 1500];
   const dataDir = await mkdtemp(join(tmpdir(), `keyvent-crash-${backend}-`));
   const prefix = `crash/${Date.now().toString(36)}`;
   const acks: Ack[] = [];
@@ -113,7 +122,7 @@ export async function runCrashTest(backend: Crashable, options: { kills: number;
         const writer = await startWriter(url, prefix, options.streams, acks);
         // Kill only once commits flow (one is acknowledged), at a random moment in the middle of them.
         await firstAcknowledgement(acks, before, writer);
-        await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 1200));
+        await new Promise((resolve) => setTimeout(resolve, minMs + Math.random() * (maxMs - minMs)));
         if (server) await server.kill!();
         else await killed(writer);
         await killed(writer);
