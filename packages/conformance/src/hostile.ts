@@ -243,6 +243,17 @@ function callCases(): HostileCase[] {
     ['no id', (key) => [{ key, sequence: 1, type: 'T', data: 1, timestamp: new Date().toISOString() }]],
     ['a bad timestamp', (key) => [{ key, sequence: 1, type: 'T', data: 1, id: 'i', timestamp: 'now' }]],
     ['data NaN', (key) => [{ key, sequence: 1, type: 'T', data: NaN, id: 'i', timestamp: new Date().toISOString() }]],
+    ['data with a cycle', (key) => [{ key, sequence: 1, type: 'T', data: cycle(), id: 'i', timestamp: new Date().toISOString() }]],
+    ['data BigInt', (key) => [{ key, sequence: 1, type: 'T', data: { n: 1n }, id: 'i', timestamp: new Date().toISOString() }]],
+    // Two commits (two timestamps): the second one's bad data refuses the import before the first is written.
+    ['a function in its second commit', (key) => [
+      { key, sequence: 1, type: 'T', data: 1, id: 'i1', timestamp: '2026-01-01T00:00:00.000Z' },
+      { key, sequence: 2, type: 'T', data: { f: () => 1 }, id: 'i2', timestamp: '2026-01-01T00:00:01.000Z' },
+    ]],
+    ['one id twice in a commit', (key) => [
+      { key, sequence: 1, type: 'T', data: 1, id: 'i', timestamp: '2026-01-01T00:00:00.000Z' },
+      { key, sequence: 2, type: 'T', data: 2, id: 'i', timestamp: '2026-01-01T00:00:00.000Z' },
+    ]],
     ['not an array', () => 'events'],
   ];
   return [

@@ -5,7 +5,7 @@ import { ConcurrencyError, isConcurrencyError, NotSupportedError, ValidationErro
 import { assertStreamKey } from './keys.js';
 import { createPublisher, type EventHandler, type SubscribeOptions } from './subscriptions.js';
 import type { ExpectedVersion, NewEvent, StoredEvent } from './types.js';
-import { assertCommit, assertExpectedVersion, assertSequence, eventBytes } from './validation.js';
+import { assertCommit, assertEvent, assertExpectedVersion, assertSequence, assertUniqueId } from './validation.js';
 
 export interface StoreOptions {
   /** Events per driver read when a read names no page size. Default: the driver's preference, else 500. */
@@ -233,7 +233,10 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   };
 }
 
-/** Checks imported events and cuts them into commits: at each change of timestamp and at the driver's limits. */
+/**
+ * Checks imported events and cuts them into commits: at each change of timestamp and at the driver's
+ * limits. Each event is checked (and measured) once, before anything is written.
+ */
 function splitImport(key: string, events: readonly StoredEvent[], limits: DriverLimits = {}): StoredEvent[][] {
   if (!Array.isArray(events) || events.length === 0) throw new ValidationError('events', 'must be a non-empty array of stored events');
   const first = events[0]!;
@@ -243,6 +246,7 @@ function splitImport(key: string, events: readonly StoredEvent[], limits: Driver
   const commits: StoredEvent[][] = [];
   let commit: StoredEvent[] = [];
   let bytes = 0;
+  let ids = new Set<string>();
   events.forEach((event, i) => {
     const path = `events[${i}]`;
     if (event.key !== key) throw new ValidationError(`${path}.key`, `is ${JSON.stringify(event.key)}, not the stream being imported`);
@@ -251,18 +255,20 @@ function splitImport(key: string, events: readonly StoredEvent[], limits: Driver
     if (typeof event.timestamp !== 'string' || Number.isNaN(Date.parse(event.timestamp))) {
       throw new ValidationError(`${path}.timestamp`, 'must be an ISO 8601 date');
     }
-    const size = limits.maxCommitBytes === undefined ? 0 : eventBytes(event);
+    const size = assertEvent(event, path, limits);
+    if (size > maxBytes) throw new ValidationError(path, `is ${size} bytes; the driver's limit is ${maxBytes} per commit`);
     const previous = commit[commit.length - 1];
     if (previous && (previous.timestamp !== event.timestamp || commit.length >= maxEvents || bytes + size > maxBytes)) {
       commits.push(commit);
       commit = [];
       bytes = 0;
+      ids = new Set();
     }
+    assertUniqueId(ids, event, path);
     commit.push(event);
     bytes += size;
   });
   commits.push(commit);
-  for (const part of commits) assertCommit(part, limits);
   return commits;
 }
 

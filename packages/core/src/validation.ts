@@ -69,34 +69,26 @@ export function eventBytes(event: Pick<NewEvent, 'type' | 'data' | 'metadata'>):
 export function assertCommit(events: unknown, limits: DriverLimits = {}): asserts events is NewEvent[] {
   if (!Array.isArray(events)) throw new ValidationError('events', 'must be an array of events');
   if (events.length === 0) throw new ValidationError('events', 'must hold at least one event');
-  const { maxEventsPerCommit, maxEventBytes, maxCommitBytes } = limits;
+  const { maxEventsPerCommit, maxCommitBytes } = limits;
   if (maxEventsPerCommit !== undefined && events.length > maxEventsPerCommit) {
     throw new ValidationError('events', `${events.length} events exceed the driver's atomic limit of ${maxEventsPerCommit} per commit`);
   }
-  const measure = maxEventBytes !== undefined || maxCommitBytes !== undefined;
   const ids = new Set<string>();
   let total = 0;
   events.forEach((event: unknown, i) => {
-    const id = assertNewEvent(event, `events[${i}]`);
-    if (id !== undefined) {
-      if (ids.has(id)) throw new ValidationError(`events[${i}].id`, `${JSON.stringify(id)} is used twice in this commit`);
-      ids.add(id);
-    }
-    // Serialising is the costly part of a commit: only where the driver has byte limits to check.
-    if (!measure) return;
-    const size = eventBytes(event as NewEvent);
-    if (maxEventBytes !== undefined && size > maxEventBytes) {
-      throw new ValidationError(`events[${i}]`, `is ${size} bytes; the driver's limit is ${maxEventBytes} per event`);
-    }
-    total += size;
+    total += assertEvent(event, `events[${i}]`, limits);
+    assertUniqueId(ids, event as NewEvent, `events[${i}]`);
   });
   if (maxCommitBytes !== undefined && total > maxCommitBytes) {
     throw new ValidationError('events', `the commit is ${total} bytes; the driver's limit is ${maxCommitBytes}`);
   }
 }
 
-/** Checks one event's fields; returns its id, if it has one. */
-function assertNewEvent(event: unknown, path: string): string | undefined {
+/**
+ * Checks one event: its fields, and the driver's limit per event. Returns its size in bytes where the
+ * driver has byte limits, else 0: serialising is the costly part of a commit, done only where needed.
+ */
+export function assertEvent(event: unknown, path: string, limits: DriverLimits): number {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new ValidationError(path, 'must be an object with type and data');
   }
@@ -106,7 +98,20 @@ function assertNewEvent(event: unknown, path: string): string | undefined {
   assertJson(data, `${path}.data`);
   if (id !== undefined) assertBoundedString(id, `${path}.id`, MAX_ID_LENGTH);
   if (metadata !== undefined) assertMetadata(metadata, `${path}.metadata`);
-  return id;
+  const { maxEventBytes, maxCommitBytes } = limits;
+  if (maxEventBytes === undefined && maxCommitBytes === undefined) return 0;
+  const size = eventBytes(event as NewEvent);
+  if (maxEventBytes !== undefined && size > maxEventBytes) {
+    throw new ValidationError(path, `is ${size} bytes; the driver's limit is ${maxEventBytes} per event`);
+  }
+  return size;
+}
+
+/** Adds the id of an event of a commit to `ids`, the commit's ids so far; refuses an id used twice. */
+export function assertUniqueId(ids: Set<string>, event: Pick<NewEvent, 'id'>, path: string): void {
+  if (event.id === undefined) return;
+  if (ids.has(event.id)) throw new ValidationError(`${path}.id`, `${JSON.stringify(event.id)} is used twice in this commit`);
+  ids.add(event.id);
 }
 
 function assertMetadata(metadata: unknown, path: string): void {
