@@ -8,14 +8,15 @@ describe('crash consistency (SIGKILL mid-commit, restart, check)', () => {
     expect(existsSync(new URL('../dist/crash-writer.js', `file://${__filename}`))).toBe(true);
   });
 
-  // LevelDB, and MongoDB on FerretDB (SQLite) where no mongod is installed. Not DynamoDB Local and Azurite:
-  // they lose acknowledged writes when killed, with their own clients too; Cassandra takes a minute a start.
-  // RELIABILITY.md has all of them.
-  it.each([['level', 3], ['mongodb', 3]] as const)('%s keeps every acknowledged commit and shows no partial one after %i kills', async (backend, kills) => {
+  // LevelDB, MongoDB on FerretDB (SQLite) where no mongod is installed, and Cassandra (which keeps what it
+  // acknowledges only with the group commit log that startLocalServer configures: this guards it). Not
+  // DynamoDB Local and Azurite: they lose acknowledged writes when killed, with their own clients too.
+  // RELIABILITY.md has the 50-kill runs of all of them.
+  it.each([['level', 3], ['mongodb', 3], ['cassandra', 2]] as const)('%s keeps every acknowledged commit and shows no partial one after %i kills', async (backend, kills) => {
     const report = await runCrashTest(backend, { kills, streams: 4, log: () => {} });
     expect(report.kills).toBe(kills);
     expect(report.acknowledged).toBeGreaterThan(0);
     expect(report.lost).toEqual([]);
     expect(report.partial).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });
