@@ -1,23 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalServer, MongoDbConnection } from './backends.js';
+import { cached, cacheRoot, runTool } from './cache.js';
 import { acceptsConnections, freePort, startLocalProcess, waitUntilReady } from './local-process.js';
-import { cacheRoot } from './maven.js';
 
 /** The last FerretDB 1.x, the last with an SQLite backend (2.x needs PostgreSQL with DocumentDB). */
 export const FERRETDB_VERSION = 'v1.24.2';
 const MODULE = 'github.com/FerretDB/FerretDB';
 const START_MS = 30_000;
-
-function run(command: string, args: string[], cwd?: string): string {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod' }, maxBuffer: 64 << 20 });
-  if (result.status !== 0) {
-    const reason = result.error ? `could not run ${command} (${result.error.message}); install Go` : `${command} ${args[0]} exited with ${result.status}`;
-    throw new Error(`building FerretDB ${FERRETDB_VERSION} failed: ${reason}\n${(result.stdout + result.stderr).slice(-3000)}`);
-  }
-  return result.stdout;
-}
 
 /**
  * The FerretDB binary, built once from its Go module (through the Go module proxy) and cached. Not with
@@ -25,22 +15,20 @@ function run(command: string, args: string[], cwd?: string): string {
  * without, so it is built from a copy of the module with that file added.
  */
 export function ferretDbBinary(): string {
-  const home = join(cacheRoot(), `ferretdb-${FERRETDB_VERSION}`);
-  const binary = join(home, 'ferretdb');
-  if (existsSync(binary)) return binary;
-  const { Dir } = JSON.parse(run('go', ['mod', 'download', '-json', `${MODULE}@${FERRETDB_VERSION}`])) as { Dir: string };
-  const source = join(home, `source.partial-${process.pid}`);
-  mkdirSync(home, { recursive: true });
-  try {
-    cpSync(Dir, source, { recursive: true });
-    chmodSync(join(source, 'build', 'version'), 0o755);
-    writeFileSync(join(source, 'build', 'version', 'version.txt'), FERRETDB_VERSION);
-    run('go', ['build', '-o', `${binary}.partial-${process.pid}`, './cmd/ferretdb'], source);
-    renameSync(`${binary}.partial-${process.pid}`, binary);
-  } finally {
-    rmSync(source, { recursive: true, force: true });
-  }
-  return binary;
+  const what = `building FerretDB ${FERRETDB_VERSION}`;
+  return cached(join(cacheRoot(), `ferretdb-${FERRETDB_VERSION}`, 'ferretdb'), (partial) => {
+    const env = { GOFLAGS: '-mod=mod' };
+    const { Dir } = JSON.parse(runTool(what, 'Go', 'go', ['mod', 'download', '-json', `${MODULE}@${FERRETDB_VERSION}`], { env })) as { Dir: string };
+    const source = `${partial}.source`;
+    try {
+      cpSync(Dir, source, { recursive: true });
+      chmodSync(join(source, 'build', 'version'), 0o755);
+      writeFileSync(join(source, 'build', 'version', 'version.txt'), FERRETDB_VERSION);
+      runTool(what, 'Go', 'go', ['build', '-o', partial, './cmd/ferretdb'], { cwd: source, env });
+    } finally {
+      rmSync(source, { recursive: true, force: true });
+    }
+  });
 }
 
 /**
