@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DriverLimits, EventStore, KeyValueDriver, NewEvent, ReadOptions, StoredEvent } from '@keyvent/core';
+import type { FaultInjector, FaultOptions } from './faults.js';
 
 /** The test functions the suite registers with: Jest's and Vitest's globals fit as they are. */
 export interface TestApi {
@@ -18,17 +19,25 @@ export interface ConformanceOptions {
   longStreamLength?: number;
   /** Timeout of each case in milliseconds. Default 60,000. */
   timeout?: number;
+  /**
+   * A way to lose requests and replies between a driver and the backend (the `faults` concern runs
+   * only with it): every server backend should run it, through `startFaultProxy` of `@keyvent/testing`
+   * or a fault injector of its own.
+   */
+  faults?: FaultOptions;
 }
 
 /** What each concern's cases share: the test API, the suite's store and driver, and helpers. */
 export interface SuiteContext {
   it: (name: string, test: () => Promise<void>, timeout?: number) => void;
-  options: Required<ConformanceOptions>;
+  options: Required<Omit<ConformanceOptions, 'faults'>> & Pick<ConformanceOptions, 'faults'>;
   store: () => EventStore;
   driver: () => KeyValueDriver;
   limits: () => DriverLimits;
   /** The largest commit the driver takes (at most 100), for building long streams. */
   commitSize: () => number;
+  /** The driver through the fault injector, its injector, and a store on it without faults. */
+  faulty: () => { driver: KeyValueDriver; injector: FaultInjector; store: EventStore };
 }
 
 /** A stream key no other case (or concurrent run) uses. */

@@ -3,6 +3,7 @@ import { appendCases } from './append.js';
 import { concurrencyCases } from './concurrency.js';
 import type { ConformanceOptions, SuiteContext, TestApi } from './context.js';
 import { dataCases } from './data.js';
+import { faultCases } from './faults.js';
 import { hostileInputCases } from './hostile.js';
 import { importCases } from './import.js';
 import { retryCases } from './retries.js';
@@ -15,6 +16,7 @@ import { readCases } from './read.js';
 import { subscribeCases } from './subscribe.js';
 
 export type { ConformanceOptions, TestApi } from './context.js';
+export type { FaultInjector, FaultOptions } from './faults.js';
 export { hostileCases } from './hostile.js';
 export { runTorture, type TortureOptions, type TortureReport } from './torture.js';
 
@@ -50,9 +52,10 @@ const concerns = {
  * ```
  */
 export function registerConformanceSuite(api: TestApi, options: ConformanceOptions): void {
-  const settings: Required<ConformanceOptions> = { longStreamLength: 10_000, timeout: 60_000, ...options };
+  const settings: SuiteContext['options'] = { longStreamLength: 10_000, timeout: 60_000, ...options };
   let driver: KeyValueDriver | undefined;
   let store: EventStore | undefined;
+  let faulty: ReturnType<SuiteContext['faulty']> | undefined;
   const context: SuiteContext = {
     it: (name, test, timeout) => api.it(name, test, timeout ?? settings.timeout),
     options: settings,
@@ -60,6 +63,7 @@ export function registerConformanceSuite(api: TestApi, options: ConformanceOptio
     driver: () => driver ?? fail('driver'),
     limits: () => context.driver().limits ?? {},
     commitSize: () => Math.min(100, context.limits().maxEventsPerCommit ?? 100),
+    faulty: () => faulty ?? fail('faulty driver'),
   };
 
   api.describe(`keyvent conformance: ${settings.name}`, () => {
@@ -71,6 +75,19 @@ export function registerConformanceSuite(api: TestApi, options: ConformanceOptio
       await store?.close();
     }, settings.timeout);
     for (const [concern, register] of Object.entries(concerns)) api.describe(concern, () => register(context));
+    const faults = settings.faults;
+    if (faults) {
+      api.describe('faults', () => {
+        api.beforeAll(async () => {
+          const faultyDriver = await faults.createDriver();
+          faulty = { driver: faultyDriver, injector: faults.injector(), store: createStore(faultyDriver) };
+        }, settings.timeout);
+        api.afterAll(async () => {
+          await faulty?.store.close();
+        }, settings.timeout);
+        faultCases(context);
+      });
+    }
   });
 }
 

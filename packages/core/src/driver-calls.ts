@@ -13,18 +13,31 @@ export interface RetryOptions {
 }
 
 /**
- * The one gate through which the core calls a driver: refuses calls after close and turns any
- * non-keyvent failure into a `DriverError` that names the driver and the operation.
+ * The one gate through which the core calls a driver: tracks the store's operations so that close
+ * refuses new ones and lets those in flight finish, and turns any non-keyvent failure into a
+ * `DriverError` that names the driver and the operation.
  */
 export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {}) {
   let closing: Promise<void> | undefined;
+  let closed = false;
+  const inFlight = new Set<Promise<unknown>>();
   const backOffOptions = {
     numOfAttempts: retry.attempts ?? 5,
     startingDelay: retry.firstDelayMs ?? 25,
     maxDelay: retry.maxDelayMs ?? 2000,
     jitter: 'full' as const,
-    retry: (error: unknown) => isDriverError(error) && error.retryable && !closing,
+    retry: (error: unknown) => isDriverError(error) && error.retryable,
   };
+
+  /** Runs one of the store's operations: refused once close has begun; close waits for it otherwise. */
+  function operation<T>(run: () => Promise<T>): Promise<T> {
+    if (closing) return Promise.reject(new StoreClosedError(driver.name));
+    const running = run();
+    inFlight.add(running);
+    const done = () => void inFlight.delete(running);
+    running.then(done, done);
+    return running;
+  }
 
   /** Calls the driver; retries a retryable DriverError with exponential backoff and jitter, bounded. */
   function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
@@ -32,13 +45,11 @@ export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {
   }
 
   async function callOnce<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    if (closing) throw new StoreClosedError(driver.name);
+    if (closed) throw new StoreClosedError(driver.name);
     try {
       return await run();
     } catch (error) {
-      if (isKeyventError(error)) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new DriverError(driver.name, `${operation} failed: ${reason}`, { cause: error });
+      throw asKeyventError(driver.name, operation, error);
     }
   }
 
@@ -48,12 +59,25 @@ export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {
     return searchLastSequence((sequence) => call('checkSequence', () => driver.checkSequence(key, sequence)));
   }
 
+  /** Refuses new operations, waits for those in flight, runs `beforeClose` (publication), closes the driver. */
   function close(beforeClose: () => Promise<void>): Promise<void> {
-    closing ??= beforeClose().then(() => driver.close());
+    closing ??= (async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await beforeClose();
+      closed = true;
+      await driver.close();
+    })();
     return closing;
   }
 
-  return { call, lastSequence, close };
+  return { operation, call, lastSequence, close, isClosing: () => closing !== undefined };
+}
+
+/** A keyvent error passes through; anything else becomes a DriverError naming the driver and the operation. */
+export function asKeyventError(driver: string, operation: string, error: unknown): unknown {
+  if (isKeyventError(error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new DriverError(driver, `${operation} failed: ${reason}`, { cause: error });
 }
 
 /** Finds the last existing sequence by galloping then bisecting: about 2·log2(n) checks. */

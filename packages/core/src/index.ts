@@ -17,6 +17,6 @@ export {
   type ReadOptions,
   type StoreOptions,
 } from './store.js';
-export type { EventHandler, SubscribeOptions } from './subscriptions.js';
+export type { EventHandler, SubscribeOptions, SubscriptionDropped } from './subscriptions.js';
 export type * from './types.js';
 export { assertJson, eventBytes } from './validation.js';

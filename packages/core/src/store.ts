@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { DriverLimits, KeyValueDriver, ListKeysOptions } from './driver.js';
+import type { DriverLimits, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
 import { createDriverGate, type RetryOptions } from './driver-calls.js';
-import { ConcurrencyError, isConcurrencyError, NotSupportedError, ValidationError } from './errors.js';
+import { ConcurrencyError, DriverError, isConcurrencyError, isDriverError, NotSupportedError, StoreClosedError, ValidationError } from './errors.js';
 import { assertStreamKey } from './keys.js';
 import { createPublisher, type EventHandler, type SubscribeOptions } from './subscriptions.js';
 import type { ExpectedVersion, NewEvent, StoredEvent } from './types.js';
@@ -14,6 +14,11 @@ export interface StoreOptions {
   maxAppendRetries?: number;
   /** Retries of driver calls that fail with a retryable DriverError. */
   retry?: RetryOptions;
+  /**
+   * How long `close` waits, once the calls in flight have finished, for subscribers to take what was
+   * published; a subscriber still busy then is dropped and told what it missed (`onDropped`). Default 10,000.
+   */
+  closeTimeoutMs?: number;
 }
 
 export interface AppendOptions {
@@ -74,9 +79,15 @@ export interface EventStore {
   streamVersion(key: string): Promise<number>;
   /** Stream keys in code point order. @throws NotSupportedError if the driver cannot list. */
   listStreams(options?: ListStreamsOptions): Promise<string[]>;
-  /** Calls `handler` with every event committed through this store, in commit order per stream. Returns an unsubscribe function. */
+  /**
+   * Calls `handler` with every event committed through this store, in commit order per stream, through
+   * a bounded queue (`maxBacklog`). Returns an unsubscribe function. @throws StoreClosedError after close.
+   */
   subscribe(handler: EventHandler, options?: SubscribeOptions): () => void;
-  /** Waits for subscribers to receive what was published, then closes the driver. Idempotent. */
+  /**
+   * Refuses new calls (StoreClosedError), lets the calls in flight finish, gives subscribers what was
+   * committed (at most `closeTimeoutMs`), then closes the driver. Nothing is published after it resolves. Idempotent.
+   */
   close(): Promise<void>;
   /** @internal Appends at a version this store itself read (so no prior check is needed). For repositories. */
   readonly [appendAtReadVersion]: (key: string, events: readonly NewEvent[], version: number) => Promise<AppendResult>;
@@ -103,12 +114,21 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   const publisher = createPublisher();
   const defaultPageSize = options.pageSize ?? driver.preferredPageSize ?? DEFAULT_PAGE_SIZE;
   const maxRetries = options.maxAppendRetries ?? 10;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
   assertSequence(defaultPageSize, 'options.pageSize');
 
-  /** The caller's ConcurrencyError: with the actual version the driver saw, else one read for it. */
-  async function conflict(key: string, expected: ExpectedVersion, cause?: unknown): Promise<ConcurrencyError> {
-    const seen = isConcurrencyError(cause) ? cause.actualVersion : undefined;
-    const actual = seen ?? (await gate.lastSequence(key).catch(() => undefined));
+  /**
+   * The caller's ConcurrencyError, with the version that made the commit fail: the driver's where it saw
+   * one, else a read of the head. `found` (the events at the commit's sequences) says which way it
+   * failed: past `base` if they exist, short of it (a missing prior event) if not; a head read later
+   * that contradicts this saw a commit that came after the failure, so it is not reported.
+   */
+  async function conflict(key: string, expected: ExpectedVersion, base: number, cause?: unknown, found: StoredEvent[] = []) {
+    let actual = isConcurrencyError(cause) ? cause.actualVersion : undefined;
+    if (actual === undefined) {
+      const head = await gate.lastSequence(key).catch(() => undefined);
+      if (head !== undefined && (found.length > 0 ? head > base : head < base)) actual = head;
+    }
     return new ConcurrencyError(key, expected, actual, { cause, driver: driver.name });
   }
 
@@ -126,31 +146,62 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     return publisher.track(key, base, async () => {
       if (checkPrior && !driver.atomicPriorCheck) {
         const priorExists = await gate.call('checkSequence', () => driver.checkSequence(key, base));
-        if (!priorExists) throw await conflict(key, expected);
+        if (!priorExists) throw await conflict(key, expected, base);
       }
-      const putOptions = checkPrior && driver.atomicPriorCheck ? { checkPrior: true } : undefined;
-      let attempts = 0;
-      try {
-        await gate.call('putEvents', () => (attempts++, driver.putEvents(stored, putOptions)));
-      } catch (error) {
-        if (!isConcurrencyError(error)) throw error;
-        // A retried put may have been written by the attempt that seemed to fail: our ids tell.
-        if (attempts < 2 || !(await storedAlready(stored))) throw await conflict(key, expected, error);
-      }
+      await putSettled(stored, checkPrior && driver.atomicPriorCheck ? { checkPrior: true } : undefined, expected);
       return { key, version: base + stored.length, events: stored };
     });
   }
 
-  async function storedAlready(events: StoredEvent[]): Promise<boolean> {
-    const first = events[0]!;
-    const found = await gate.call('fetchEvents', () => driver.fetchEvents(first.key, first.sequence - 1, events.length));
-    return found.length === events.length && found.every((event, i) => event.id === events[i]!.id);
+  /**
+   * Puts a commit and settles every doubtful outcome by the ids stored at its sequences. The backend
+   * SDKs resend requests by themselves, so a put can fail (a conflict, a lost reply, a timeout) although
+   * a copy of it landed; a retry resends the same ids, so a copy that landed late shows as ours too.
+   */
+  async function putSettled(stored: StoredEvent[], putOptions: PutEventsOptions | undefined, expected: ExpectedVersion) {
+    const first = stored[0]!;
+    let found: StoredEvent[] | undefined;
+    try {
+      await gate.call('putEvents', async () => {
+        try {
+          await driver.putEvents(stored, putOptions);
+        } catch (error) {
+          if (!isConcurrencyError(error)) throw error;
+          found = await driver.fetchEvents(first.key, first.sequence - 1, stored.length);
+          if (!isSameCommit(found, stored)) throw error;
+        }
+      });
+    } catch (error) {
+      if (isConcurrencyError(error)) throw await conflict(first.key, expected, first.sequence - 1, error, found);
+      if (!isDriverError(error)) throw error;
+      found = await readBack(stored, error);
+      if (isSameCommit(found, stored)) return;
+      if (found.length > 0) throw await conflict(first.key, expected, first.sequence - 1, error, found);
+      throw error;
+    }
+  }
+
+  /** The events at a failed commit's sequences; if they cannot be read, the caller is told the outcome is unknown. */
+  async function readBack(stored: StoredEvent[], failure: DriverError): Promise<StoredEvent[]> {
+    const first = stored[0]!;
+    try {
+      return await gate.call('fetchEvents', () => driver.fetchEvents(first.key, first.sequence - 1, stored.length));
+    } catch (readError) {
+      const reason = readError instanceof Error ? readError.message : String(readError);
+      throw new DriverError(
+        driver.name,
+        `the commit to stream ${JSON.stringify(first.key)} at sequence ${first.sequence} failed (${failure.message}) and could not be read back ` +
+          `(${reason}): whether it was stored is unknown; read the stream before trying again`,
+        { cause: failure },
+      );
+    }
   }
 
   async function appendAfterHead(key: string, events: readonly Prepared[], expected: 'any' | 'exists') {
     for (let attempt = 0; ; attempt++) {
       const head = await gate.lastSequence(key);
       if (expected === 'exists' && head === 0) throw new ConcurrencyError(key, expected, 0, { driver: driver.name });
+      // A conflict here is another writer's commit (putSettled checked the ids): read the head again.
       try {
         return await commitAt(key, events, head, expected, false);
       } catch (error) {
@@ -197,9 +248,10 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     if (to !== undefined) assertSequence(to, 'to');
     assertSequence(pageSize, 'pageSize');
     const fetch = (after: number, limit: number) =>
-      gate.call('fetchEvents', () => driver.fetchEvents(key, after, limit));
+      gate.operation(() => gate.call('fetchEvents', () => driver.fetchEvents(key, after, limit)));
     if (direction === 'forward') return readForward(fetch, from ?? 1, to ?? Number.MAX_SAFE_INTEGER, pageSize);
-    if (direction === 'backward') return readBackward(fetch, () => gate.lastSequence(key), from, to ?? 1, pageSize);
+    const head = () => gate.operation(() => gate.lastSequence(key));
+    if (direction === 'backward') return readBackward(fetch, head, from, to ?? 1, pageSize);
     throw new ValidationError('direction', `must be 'forward' or 'backward', got ${JSON.stringify(direction)}`);
   }
 
@@ -219,17 +271,21 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   return {
     driverName: driver.name,
     limits: { ...driver.limits },
-    append,
+    append: (key, events, appendOptions) => gate.operation(() => append(key, events, appendOptions)),
     readStream,
-    streamVersion: async (key) => {
-      assertStreamKey(key);
-      return gate.lastSequence(key);
+    streamVersion: (key) =>
+      gate.operation(async () => {
+        assertStreamKey(key);
+        return gate.lastSequence(key);
+      }),
+    importEvents: (key, events) => gate.operation(() => importEvents(key, events)),
+    listStreams: (listOptions) => gate.operation(() => listStreams(listOptions)),
+    subscribe: (handler, subscribeOptions) => {
+      if (gate.isClosing()) throw new StoreClosedError(driver.name);
+      return publisher.subscribe(handler, subscribeOptions);
     },
-    importEvents,
-    listStreams,
-    subscribe: publisher.subscribe,
-    close: () => gate.close(publisher.drained),
-    [appendAtReadVersion]: appendAtVersion,
+    close: () => gate.close(() => publisher.close(closeTimeoutMs)),
+    [appendAtReadVersion]: (key, events, version) => gate.operation(() => appendAtVersion(key, events, version)),
   };
 }
 
@@ -270,6 +326,11 @@ function splitImport(key: string, events: readonly StoredEvent[], limits: Driver
   });
   commits.push(commit);
   return commits;
+}
+
+/** The events read at a commit's sequences are the commit itself: its ids, in order. */
+function isSameCommit(found: readonly StoredEvent[], stored: readonly StoredEvent[]): boolean {
+  return found.length === stored.length && found.every((event, i) => event.id === stored[i]!.id);
 }
 
 type Prepared = Omit<StoredEvent, 'key' | 'sequence' | 'timestamp'>;

@@ -2,14 +2,96 @@ import type { StoredEvent } from './types.js';
 
 export type EventHandler = (event: StoredEvent) => void | Promise<void>;
 
+/** Why the store stopped delivering to a subscriber that had not unsubscribed. */
+export interface SubscriptionDropped {
+  /** `overflow`: a commit would have passed `maxBacklog`; `close-timeout`: close's deadline passed first. */
+  reason: 'overflow' | 'close-timeout';
+  /** How many committed events this subscriber will never receive (the overflowing commit included). */
+  undelivered: number;
+  /** The first of them, to catch up from the store with `readStream` (events of other streams may follow it). */
+  firstUndelivered: { key: string; sequence: number } | undefined;
+}
+
 export interface SubscribeOptions {
   /** Called when the handler throws or rejects; the event stays committed. Defaults to `console.error`. */
   onError?: (error: unknown, event: StoredEvent) => void;
+  /**
+   * The most events that may wait for this subscriber. A commit that would pass it drops the
+   * subscription (see `onDropped`) instead of growing memory without bound. Default 10,000.
+   */
+  maxBacklog?: number;
+  /**
+   * Called once if the store stops delivering to this subscriber: its backlog overflowed, or the store
+   * closed before the handler took everything (see `StoreOptions.closeTimeoutMs`). Defaults to `console.error`.
+   */
+  onDropped?: (dropped: SubscriptionDropped) => void;
 }
 
-interface Subscriber {
-  handler: EventHandler;
-  onError: (error: unknown, event: StoredEvent) => void;
+const DEFAULT_MAX_BACKLOG = 10_000;
+
+/** One subscriber's queue: committed events wait here, in order, for its handler. */
+function createSubscriber(handler: EventHandler, options: SubscribeOptions, remove: () => void) {
+  const maxBacklog = options.maxBacklog ?? DEFAULT_MAX_BACKLOG;
+  const onError = options.onError ?? ((error, event) => console.error(`[keyvent] subscriber failed on ${event.key}#${event.sequence}:`, error));
+  const onDropped =
+    options.onDropped ??
+    ((dropped) => console.error(`[keyvent] subscription dropped (${dropped.reason}), ${dropped.undelivered} event(s) undelivered`));
+  let queue: StoredEvent[] = [];
+  let head = 0;
+  let running: Promise<void> | undefined;
+  let active = true;
+
+  async function run(): Promise<void> {
+    while (active && head < queue.length) {
+      const event = queue[head++]!;
+      if (head > 1024 && head * 2 > queue.length) (queue = queue.slice(head)), (head = 0);
+      try {
+        await handler(event);
+      } catch (error) {
+        report(() => onError(error, event), error);
+      }
+    }
+    running = undefined;
+  }
+
+  function drop(reason: SubscriptionDropped['reason'], extra: readonly StoredEvent[] = []): void {
+    if (!active) return;
+    const left = [...queue.slice(head), ...extra];
+    active = false;
+    queue = [];
+    head = 0;
+    remove();
+    const first = left[0];
+    const dropped = { reason, undelivered: left.length, firstUndelivered: first && { key: first.key, sequence: first.sequence } };
+    report(() => onDropped(dropped), reason);
+  }
+
+  return {
+    /** Queues a commit's events, or drops the subscription if they would pass the bound. */
+    offer(events: readonly StoredEvent[]): void {
+      if (!active) return;
+      if (queue.length - head + events.length > maxBacklog) return drop('overflow', events);
+      for (const event of events) queue.push(event);
+      running ??= run();
+    },
+    /** Resolves when everything queued so far was handled. */
+    idle: async () => {
+      while (running) await running;
+    },
+    busy: () => running !== undefined,
+    drop,
+    stop: () => void (active = false),
+  };
+}
+
+type Subscriber = ReturnType<typeof createSubscriber>;
+
+function report(callback: () => void, original: unknown): void {
+  try {
+    callback();
+  } catch (secondary) {
+    console.error("[keyvent] a subscriber's callback threw:", secondary, 'while handling', original);
+  }
 }
 
 interface InFlightCommit {
@@ -18,26 +100,24 @@ interface InFlightCommit {
 }
 
 /**
- * Delivers committed events to subscribers one at a time, in commit order per stream. A commit's
- * acknowledgement can overtake an earlier commit's on the wire, so a commit is published only after
- * every earlier commit of the same stream in flight through this store has settled.
+ * Delivers committed events to subscribers, each through its own bounded queue, in commit order per
+ * stream. A commit's acknowledgement can overtake an earlier commit's on the wire, so a commit is
+ * published only after every earlier commit of the same stream in flight through this store has settled.
  */
 export function createPublisher() {
   const subscribers = new Set<Subscriber>();
   const inFlight = new Map<string, Set<InFlightCommit>>();
-  let delivery: Promise<void> = Promise.resolve();
   /** Publications waiting for an earlier commit of their stream to settle. */
   const held = new Set<Promise<void>>();
+  let closed = false;
 
   function subscribe(handler: EventHandler, options: SubscribeOptions = {}): () => void {
-    const subscriber: Subscriber = {
-      handler,
-      onError:
-        options.onError ??
-        ((error, event) => console.error(`[keyvent] subscriber failed on ${event.key}#${event.sequence}:`, error)),
+    const subscriber: Subscriber = createSubscriber(handler, options, () => subscribers.delete(subscriber));
+    if (!closed) subscribers.add(subscriber);
+    return () => {
+      subscriber.stop();
+      subscribers.delete(subscriber);
     };
-    subscribers.add(subscriber);
-    return () => void subscribers.delete(subscriber);
   }
 
   /**
@@ -78,37 +158,27 @@ export function createPublisher() {
   }
 
   function publish(events: StoredEvent[]): void {
-    if (subscribers.size === 0) return;
-    const targets = [...subscribers];
-    delivery = delivery.then(() => deliver(targets, events));
+    if (closed) return;
+    for (const subscriber of subscribers) subscriber.offer(events);
   }
 
-  async function deliver(targets: Subscriber[], events: StoredEvent[]): Promise<void> {
-    for (const event of events) {
-      for (const subscriber of targets) {
-        if (!subscribers.has(subscriber)) continue;
-        try {
-          await subscriber.handler(event);
-        } catch (error) {
-          report(subscriber, error, event);
-        }
-      }
-    }
-  }
-
-  function report(subscriber: Subscriber, error: unknown, event: StoredEvent): void {
-    try {
-      subscriber.onError(error, event);
-    } catch (secondary) {
-      console.error('[keyvent] a subscriber\'s onError threw:', secondary, 'while handling', error);
-    }
-  }
-
-  /** Resolves once every event committed so far has been delivered. */
-  async function drained(): Promise<void> {
+  /**
+   * Stops publishing once every event committed so far has been handed to the subscribers' handlers,
+   * or, after `timeoutMs`, drops the subscriptions still busy (their `onDropped` says what they missed).
+   */
+  async function close(timeoutMs: number): Promise<void> {
     while (held.size > 0) await Promise.all(held);
-    await delivery;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all([...subscribers].map((subscriber) => subscriber.idle())), deadline]);
+    clearTimeout(timer);
+    closed = true;
+    for (const subscriber of subscribers) {
+      if (subscriber.busy()) subscriber.drop('close-timeout');
+      else subscriber.stop();
+    }
+    subscribers.clear();
   }
 
-  return { subscribe, track, drained };
+  return { subscribe, track, close };
 }

@@ -1,0 +1,110 @@
+import { connect, createServer, type Socket } from 'node:net';
+
+/** Counts of what a {@link FaultProxy} did. */
+export interface FaultCounts {
+  connections: number;
+  /** Replies never passed back: the server got the request, the client's connection was reset. */
+  droppedReplies: number;
+  /** Requests never passed on: the client's connection was reset before the server saw a byte. */
+  droppedRequests: number;
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of a real server, which loses what the network loses: a reply, a
+ * request, or time. Point a client at `host:port` instead of the server. A fault is armed for the next
+ * request, meaning the next bytes any client sends after the call.
+ */
+export interface FaultProxy {
+  readonly host: string;
+  readonly port: number;
+  /** The next request reaches the server, but its reply does not come back: the client's connection is reset. */
+  dropNextReply(): void;
+  /** The next request never reaches the server: the client's connection is reset at once. */
+  dropNextRequest(): void;
+  /** Holds every chunk, both ways, this many milliseconds (0 to stop). */
+  delay(ms: number): void;
+  readonly counts: FaultCounts;
+  /** Stops listening and resets every connection. */
+  close(): Promise<void>;
+}
+
+type Armed = 'drop-reply' | 'drop-request' | undefined;
+
+/**
+ * Starts a {@link FaultProxy} to `target` on a free loopback port.
+ *
+ * @example
+ * ```ts
+ * const proxy = await startFaultProxy({ host: '127.0.0.1', port: 8000 });
+ * const client = new DynamoDBClient({ ...connection, endpoint: `http://${proxy.host}:${proxy.port}` });
+ * proxy.dropNextReply(); // the next request lands, its reply is lost
+ * ```
+ */
+export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
+  const counts: FaultCounts = { connections: 0, droppedReplies: 0, droppedRequests: 0 };
+  const sockets = new Set<Socket>();
+  let armed: Armed;
+  let delayMs = 0;
+
+  /** Forwards chunks in order, each after the current delay. */
+  function forwarder(to: Socket) {
+    let tail = Promise.resolve();
+    return (chunk: Buffer) => {
+      if (delayMs === 0) return void to.write(chunk);
+      const wait = delayMs;
+      tail = tail.then(() => new Promise((resolve) => setTimeout(resolve, wait))).then(() => void (to.destroyed || to.write(chunk)));
+    };
+  }
+
+  const server = createServer((client) => {
+    counts.connections++;
+    const upstream = connect(target.port, target.host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    const reset = () => {
+      client.resetAndDestroy();
+      upstream.destroy();
+    };
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    let replyDoomed = false;
+    const toServer = forwarder(upstream);
+    const toClient = forwarder(client);
+    client.on('data', (chunk: Buffer) => {
+      const fault = armed;
+      armed = undefined;
+      if (fault === 'drop-request') {
+        counts.droppedRequests++;
+        return reset();
+      }
+      if (fault === 'drop-reply') replyDoomed = true;
+      toServer(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!replyDoomed) return toClient(chunk);
+      counts.droppedReplies++;
+      reset();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    host: '127.0.0.1',
+    port,
+    dropNextReply: () => void (armed = 'drop-reply'),
+    dropNextRequest: () => void (armed = 'drop-request'),
+    delay: (ms) => void (delayMs = ms),
+    counts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
