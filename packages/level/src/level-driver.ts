@@ -7,7 +7,8 @@ import {
   type PutEventsOptions,
   type StoredEvent,
 } from '@keyvent/core';
-import { createKeyedLock } from './keyed-lock.js';
+import { streamLockOf } from './keyed-lock.js';
+import { openDatabase } from './open-database.js';
 
 export type LevelDriverOptions =
   | {
@@ -15,7 +16,10 @@ export type LevelDriverOptions =
       location: string;
     }
   | {
-      /** Your own open database (utf8 keys and values, the classic-level default). The driver never closes it. */
+      /**
+       * Your own open database (utf8 keys and values, the classic-level default). The driver never closes it.
+       * Several drivers (and stores) may share one: they share its per-stream lock.
+       */
       db: ClassicLevel<string, string>;
     };
 
@@ -37,8 +41,10 @@ const headKey = (key: string) => `s${key}`;
 
 /**
  * A driver on an embedded LevelDB database: no server, data on local disk, the default for local use.
- * Commits are one atomic LevelDB batch; a per-stream lock makes the existence check and the batch
- * one step, so concurrent appends in this process never duplicate a sequence.
+ * Commits are one atomic LevelDB batch; a per-stream lock, shared by every driver on the same database
+ * object, makes the existence check and the batch one step, so concurrent appends never duplicate a
+ * sequence. LevelDB admits one process per directory: while another process holds it, every call
+ * fails with a `DriverError` saying so.
  *
  * @example
  * ```ts
@@ -48,8 +54,26 @@ const headKey = (key: string) => `s${key}`;
 export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
   const owned = 'location' in options;
   const db = owned ? new ClassicLevel<string, string>(options.location) : options.db;
-  const runExclusive = createKeyedLock();
+  const runExclusive = streamLockOf(db);
+  let opening: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
+
+  function ready(): Promise<void> {
+    // Never reopen after close: the handle would leak.
+    if (!owned || closing) return Promise.resolve();
+    // Forgotten on failure, so that a call after the other process has let go opens the directory.
+    return (opening ??= openDatabase(db, options.location).catch((error: unknown) => {
+      opening = undefined;
+      throw error;
+    }));
+  }
+
+  function whenOpen<A extends unknown[], R>(call: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return async (...args) => {
+      await ready();
+      return call(...args);
+    };
+  }
 
   async function lastSequence(key: string): Promise<number> {
     return Number((await db.get(headKey(key))) ?? 0);
@@ -96,11 +120,11 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
     name: 'level',
     atomicPriorCheck: true,
     preferredPageSize: 1000,
-    checkSequence: (key, sequence) => db.has(eventKey(key, sequence)),
-    lastSequence,
-    fetchEvents,
-    putEvents,
-    listKeys,
+    checkSequence: whenOpen((key: string, sequence: number) => db.has(eventKey(key, sequence))),
+    lastSequence: whenOpen(lastSequence),
+    fetchEvents: whenOpen(fetchEvents),
+    putEvents: whenOpen(putEvents),
+    listKeys: whenOpen(listKeys),
     close: () => (closing ??= owned ? db.close() : Promise.resolve()),
   };
 }

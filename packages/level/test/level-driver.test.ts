@@ -1,15 +1,35 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { ClassicLevel } from 'classic-level';
-import { createStore, isConcurrencyError } from '@keyvent/core';
+import { createStore, isConcurrencyError, type AppendResult, type EventStore } from '@keyvent/core';
 import { createLevelDriver } from '@keyvent/level';
 
 const root = mkdtempSync(join(tmpdir(), 'keyvent-level-'));
 let count = 0;
 const freshLocation = () => join(root, `db-${count++}`);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Starts another Node process that opens `location` with classic-level and holds it until its stdin ends. */
+async function holdInAnotherProcess(location: string): Promise<ChildProcess> {
+  const script = `
+    const { ClassicLevel } = require(${JSON.stringify(require.resolve('classic-level'))});
+    const db = new ClassicLevel(${JSON.stringify(location)});
+    db.open().then(() => process.stdout.write('ready\\n'));
+    process.stdin.on('end', () => db.close()).resume();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await once(child.stdout!, 'data');
+  return child;
+}
+
+async function readAll(store: EventStore, key: string) {
+  const events = [];
+  for await (const event of store.readStream(key)) events.push(event);
+  return events;
+}
 
 describe('level driver', () => {
   it('keeps events and stream listing across a close and reopen', async () => {
@@ -53,12 +73,54 @@ describe('level driver', () => {
     await store.close();
   });
 
+  it('lets exactly one of many concurrent same-version appends through when two stores share one caller-owned db', async () => {
+    const db = new ClassicLevel<string, string>(freshLocation());
+    const stores = [createStore(createLevelDriver({ db })), createStore(createLevelDriver({ db }))];
+    const streams = Array.from({ length: 16 }, (_, i) => `shared-${i}`);
+    const attempts = streams.flatMap((key) =>
+      Array.from({ length: 8 }, (_, writer) => ({ key, attempt: stores[writer % 2]!.append(key, { type: `W${writer}`, data: writer }, { expectedVersion: 0 }) })),
+    );
+    const outcomes = await Promise.allSettled(attempts.map(({ attempt }) => attempt));
+    expect(outcomes.every((outcome) => outcome.status === 'fulfilled' || isConcurrencyError(outcome.reason))).toBe(true);
+    const acknowledged = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value as AppendResult] : []));
+    expect(acknowledged.map((result) => result.key).sort()).toEqual([...streams].sort());
+    for (const { key, events } of acknowledged) {
+      const stored = await readAll(stores[0]!, key);
+      expect(stored.map(({ id, type, sequence }) => ({ id, type, sequence }))).toEqual(events.map(({ id, type, sequence }) => ({ id, type, sequence })));
+    }
+    await Promise.all(stores.map((store) => store.close()));
+    await db.close();
+  });
+
+  it('says the directory is in use by another process on the first call when another process holds it', async () => {
+    const location = freshLocation();
+    const child = await holdInAnotherProcess(location);
+    const store = createStore(createLevelDriver({ location }));
+    try {
+      const error = await store.append('a', { type: 'T', data: null }).catch((reason: unknown) => reason);
+      expect(error).toMatchObject({ code: 'KEYVENT_DRIVER', retryable: false });
+      expect((error as Error).message).toContain(location);
+      expect((error as Error).message).toMatch(/in use by another process/);
+      expect((error as Error).message).not.toMatch(/Database is not open/);
+    } finally {
+      child.stdin!.end();
+      await once(child, 'exit');
+    }
+    // Once the other process has let go, the same store opens the directory on its next call.
+    await store.append('a', { type: 'T', data: null }, { expectedVersion: 0 });
+    expect(await store.streamVersion('a')).toBe(1);
+    await store.close();
+  });
+
   it('refuses a second driver on a directory that is already open', async () => {
     const location = freshLocation();
     const store = createStore(createLevelDriver({ location }));
     await store.append('a', { type: 'T', data: null });
     const other = createStore(createLevelDriver({ location }));
-    await expect(other.append('a', { type: 'T', data: null })).rejects.toMatchObject({ code: 'KEYVENT_DRIVER' });
+    await expect(other.append('a', { type: 'T', data: null })).rejects.toMatchObject({
+      code: 'KEYVENT_DRIVER',
+      message: expect.stringContaining(`${JSON.stringify(location)}: it is already open in this process`),
+    });
     await store.close();
     await other.close().catch(() => undefined);
   });
