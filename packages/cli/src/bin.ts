@@ -1,11 +1,4 @@
 #!/usr/bin/env node
-import { describeFailure } from './failure.js';
-import { createProgram } from './program.js';
+import { runKeyvent } from './run-keyvent.js';
 
-createProgram()
-  .parseAsync(process.argv)
-  .catch((error: unknown) => {
-    const { text, exitCode } = describeFailure(error);
-    console.error(text);
-    process.exitCode = exitCode;
-  });
+process.exitCode = await runKeyvent(process.argv);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { EventStore, ExpectedVersion, JsonValue, StoredEvent } from '@keyvent/core';
+import { redactSecrets, type EventStore, type ExpectedVersion, type JsonValue, type StoredEvent } from '@keyvent/core';
 import { Presets, SingleBar } from 'cli-progress';
 import { benchTable } from './bench/table.js';
 import { FULL, QUICK, runWorkloads } from './bench/workloads.js';
@@ -38,13 +38,18 @@ function formatEvent(event: StoredEvent): string {
 
 /**
  * The `keyvent` command. Built as a function so tests can run it without a process; `print` receives
- * every line of output.
+ * every line of output. Commander's own messages go to stderr with their secrets masked (they quote
+ * what was typed, a store URL with its password); a command-line mistake and `--help` reject
+ * `parseAsync` with commander's `CommanderError` (its `exitCode`) instead of exiting the process.
  */
 export function createProgram(print: (line: string) => void = console.log): Command {
+  // Set before the subcommands are added: each copies them from its parent when it is created.
   const program = new Command('keyvent')
     .description('keyvent: an event store on the key-value and table stores you already run')
     .addHelpText('after', `\n${STORE_URL_HELP}`)
-    .showHelpAfterError('(run keyvent --help for usage)');
+    .showHelpAfterError('(run keyvent --help for usage)')
+    .configureOutput({ writeErr: (text) => process.stderr.write(redactSecrets(text)) })
+    .exitOverride();
 
   const storeOption = () =>
     new Option('-s, --store <url>', 'the store (see the URLs below)').env('KEYVENT_STORE').default(`level:${DEMO_STORE}`);

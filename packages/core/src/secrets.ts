@@ -3,7 +3,9 @@
  * passwords in URLs, Azure account keys and SAS signatures, AWS secret keys, bearer tokens.
  */
 const SECRETS: [RegExp, string][] = [
-  [/(\/\/[^/\s:@]*:)[^@\s/]+@/g, '$1***@'], // scheme://user:password@host
+  // scheme://user:password@host, up to the last @ on the line before any other ://, since a mistyped
+  // password may hold @, / or a space. An address later on that line is masked too: better than a leak.
+  [/(\/\/[^/\s:@]*:)(?:(?!:\/\/).)*@/g, '$1***@'],
   [/((?:AccountKey|SharedAccessSignature|SharedAccessKey|Password|Pwd)\s*=\s*)[^;\s"']+/gi, '$1***'],
   [/([?&](?:sig|se|sp|sv|skoid|sktid|skt|ske|sks|skv)=)[^&\s"']+/gi, '$1***'],
   [/((?:secretAccessKey|aws_secret_access_key|sessionToken|password)["']?\s*[:=]\s*["']?)[^"',\s}]+/gi, '$1***'],
@@ -11,12 +13,14 @@ const SECRETS: [RegExp, string][] = [
 ];
 
 /**
- * Masks secrets in a text (an error message, a log line): URL passwords, `AccountKey=`, SAS
- * signatures, AWS secret keys, bearer tokens.
+ * Masks secrets in a text (an error message, a log line): URL passwords (everything between
+ * `user:` and the last `@` on the line, so one holding `@`, `/` or a space is masked whole),
+ * `AccountKey=`, SAS signatures, AWS secret keys, bearer tokens.
  *
  * @example
  * ```ts
  * redactSecrets('mongodb://app:hunter2@db:27017'); // 'mongodb://app:***@db:27017'
+ * redactSecrets('mongodb://app:p@ss/w rd@db:27017'); // 'mongodb://app:***@db:27017'
  * ```
  */
 export function redactSecrets(text: string): string {

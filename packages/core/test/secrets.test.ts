@@ -12,6 +12,11 @@ describe('secrets never reach a message', () => {
     ['an AWS secret key', '{"accessKeyId":"AKIA1","secretAccessKey":"wJalrXUtnFEMI/K7MDENG"}', 'wJalrXUtnFEMI', '"secretAccessKey":"***"'],
     ['a bearer token', 'Authorization: Bearer eyJhbGciOi.eyJzdWIi.sig-part', 'eyJhbGciOi', 'Bearer ***'],
     ['a password option', 'cassandra auth failed: password=s3cret; user=app', 's3cret', 'password=***'],
+    ['a URL password with an @', 'cannot open mongodb://app:p@Zq9Secret@host:27017/db: refused', 'Zq9Secret', 'mongodb://app:***@host:27017/db: refused'],
+    ['a URL password with a /', 'cannot open mongodb://app:ab/Zq9Secret@host:27017/db', 'Zq9Secret', 'mongodb://app:***@host:27017/db'],
+    ['a URL password with a space', 'cannot open mongodb://app:ab Zq9Secret@host:27017/db', 'Zq9Secret', 'mongodb://app:***@host:27017/db'],
+    ['a URL password in a quoted URL', '"mongodb://app:ab/Zq9 Secret@host:27017/db" is not a valid URL', 'Zq9', '"mongodb://app:***@host:27017/db" is not a valid URL'],
+    ['a URL password in an option value', "error: option '-n, --limit <n>' argument 'redis://:p@ss/Zq9 Secret@host' is invalid.", 'Zq9', "'redis://:***@host' is invalid."],
   ])('masks %s', (_, text, secret, kept) => {
     const masked = redactSecrets(text);
     expect(masked).not.toContain(secret);
@@ -20,6 +25,16 @@ describe('secrets never reach a message', () => {
 
   it('keeps a text without secrets as it is', () => {
     const text = 'stream "orders/1": expected version 3, actual version 4 (https://docs.example/x?page=2)';
+    expect(redactSecrets(text)).toBe(text);
+  });
+
+  it('masks the password of each URL in a line, and keeps what lies between them', () => {
+    const masked = redactSecrets('copy mongodb://a:pw@1@h1:27017/db mongodb://b:pw/2@h2/db');
+    expect(masked).toBe('copy mongodb://a:***@h1:27017/db mongodb://b:***@h2/db');
+  });
+
+  it('keeps a URL without a password as it is, and the stack lines after it', () => {
+    const text = 'cannot open mongodb://db.internal:27017/app: connect ECONNREFUSED\n    at open (/app/node_modules/@keyvent/cli/dist/store-url.js:9:5)';
     expect(redactSecrets(text)).toBe(text);
   });
 
