@@ -1,24 +1,19 @@
 import {
   odata,
-  TableClient,
+  type TableClient,
   type TableEntity,
   type TableEntityResult,
   type TableServiceClientOptions,
   type TransactionAction,
 } from '@azure/data-tables';
-import {
-  compareKeys,
-  ConcurrencyError,
-  DriverError,
-  type KeyValueDriver,
-  type ListKeysOptions,
-  type PutEventsOptions,
-  type StoredEvent,
-} from '@keyvent/core';
+import { compareKeys, ConcurrencyError, type KeyValueDriver, type ListKeysOptions, type PutEventsOptions, type StoredEvent } from '@keyvent/core';
+import { createTableClient } from './client.js';
 import { fromEntity, toEntity, type EventEntity } from './entities.js';
 import { decodeKey, encodeKey, HEAD_ROW, isLongPartitionKey, leadingUnits, partitionKeyOf, prefixUpperBound, rowKey, SCAN_PREFIX_UNITS } from './keys.js';
+import { assertTransactionFits, declaredLimits, detectService, type AzureTablesService } from './limits.js';
+import { NAME, serviceCode, tableMissing, translate } from './service-errors.js';
 
-export type AzureTablesDriverOptions =
+export type AzureTablesDriverOptions = (
   | {
       /** Your own client for the table (made by `createAzureTablesTable` or to the same design). */
       client: TableClient;
@@ -26,11 +21,19 @@ export type AzureTablesDriverOptions =
   | {
       connectionString: string;
       tableName: string;
-      /** E.g. `{ allowInsecureConnection: true }` for Azurite over http. */
+      /**
+       * E.g. `{ allowInsecureConnection: true }` for Azurite over http. The SDK's own retries default to
+       * 2 here (`retryOptions.maxRetries`), beneath the core's.
+       */
       clientOptions?: TableServiceClientOptions;
-    };
-
-const NAME = 'azure-tables';
+    }
+) & {
+  /**
+   * The service behind the endpoint, which sets the limits and how reads are ordered. Default: `'cosmos'`
+   * for a host `*.table.cosmos.azure.com` (or `.table.cosmosdb.`), else `'storage'`.
+   */
+  service?: AzureTablesService;
+};
 
 /** One per stream: its last sequence, and its full key where the PartitionKey is the long form. */
 type HeadEntity = {
@@ -41,15 +44,12 @@ type HeadEntity = {
 };
 const MAX_PAGE = 1000;
 
-/** Statuses worth another try: throttling, timeouts, a busy or failing server. */
-const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
-
 /**
- * A driver on Azure Table Storage: one entity per event (PartitionKey = the encoded stream key,
- * RowKey = the zero-padded sequence) and a head entity per stream. A commit is one entity-group
- * transaction: a `create` per event (refused if it exists), a `Merge` of the prior event (refused if
- * it does not exist: the atomic prior check) and an upsert of the head, so an append is one request.
+ * A driver on Azure Table Storage or Cosmos DB for Table: one entity per event (PartitionKey = the
+ * encoded stream key, RowKey = the zero-padded sequence) and a head entity per stream. A commit is one
+ * entity-group transaction: a `create` per event (refused if it exists), a `Merge` of the prior event
+ * (refused if it does not exist: the atomic prior check) and an upsert of the head, so an append is one
+ * request. Its size is measured as the service counts it, and refused before sending if too large.
  *
  * @example
  * ```ts
@@ -59,9 +59,10 @@ const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCo
  */
 export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyValueDriver {
   const client =
-    'client' in options
-      ? options.client
-      : TableClient.fromConnectionString(options.connectionString, options.tableName, options.clientOptions);
+    'client' in options ? options.client : createTableClient(options.connectionString, options.tableName, options.clientOptions);
+  const tableUrl = `${client.url}/${client.tableName}`;
+  const service = options.service ?? detectService(client.url);
+  const translated = (error: unknown, what: string) => translate(error, what, client.tableName);
 
   async function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
     const first = events[0]!;
@@ -71,43 +72,52 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     const head: HeadEntity = { partitionKey, rowKey: HEAD_ROW, last: String(events[events.length - 1]!.sequence) };
     if (isLongPartitionKey(partitionKey)) head.k = encodeKey(first.key);
     actions.push(['upsert', head, 'Replace']);
+    assertTransactionFits(actions, events.length, tableUrl, service);
     try {
       await client.submitTransaction(actions);
     } catch (error) {
-      // 409: an event already exists; 404: the prior event does not. Either way nothing was written.
-      if (statusOf(error) === 409 || statusOf(error) === 404) {
+      // A create that collided, or the prior check's Merge that found no event: nothing was written.
+      const code = serviceCode(error);
+      if (code === 'EntityAlreadyExists' || (code === 'ResourceNotFound' && putOptions?.checkPrior)) {
         throw new ConcurrencyError(first.key, first.sequence - 1, undefined, { cause: error, driver: NAME });
       }
-      throw translate(error, 'the transaction failed');
+      throw translated(error, 'the transaction failed');
     }
   }
 
+  /**
+   * Reads the RowKey range (after, after + limit]: sequences are consecutive, so it holds exactly
+   * min(limit, remaining) events. They are sorted here, as Cosmos DB returns them in no set order.
+   */
   function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
-    const filter = odata`PartitionKey eq ${partitionKeyOf(key)} and RowKey gt ${rowKey(afterSequence)} and RowKey lt ${HEAD_ROW}`;
+    const last = Math.min(afterSequence + limit, Number.MAX_SAFE_INTEGER);
+    const filter = odata`PartitionKey eq ${partitionKeyOf(key)} and RowKey gt ${rowKey(afterSequence)} and RowKey le ${rowKey(last)}`;
     return read(async () => {
       const events: StoredEvent[] = [];
       const pages = client.listEntities<EventEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, MAX_PAGE) });
       for await (const page of pages) {
-        for (const entity of page) {
-          if (events.length === limit) return events;
-          events.push(fromEntity(entity as TableEntity<EventEntity>, key));
-        }
-        if (events.length === limit) break;
+        for (const entity of page) events.push(fromEntity(entity as TableEntity<EventEntity>, key));
       }
-      return events;
+      return events.sort((a, b) => a.sequence - b.sequence);
     });
   }
 
+  /** A point read; absent (ResourceNotFound) is undefined, a missing table is an error. */
   function pointRead<T extends object>(key: string, row: string): Promise<TableEntityResult<T> | undefined> {
     return read(() =>
-      client.getEntity<T>(partitionKeyOf(key), row).catch((error: unknown) => (statusOf(error) === 404 ? undefined : Promise.reject(error))),
+      client.getEntity<T>(partitionKeyOf(key), row).catch((error: unknown) => {
+        const code = serviceCode(error);
+        if (code === 'TableNotFound') throw tableMissing(client.tableName, error);
+        return code === 'ResourceNotFound' ? undefined : Promise.reject(error);
+      }),
     );
   }
 
   /**
-   * Azure returns entities in PartitionKey order, which is not code point order where keys hold escaped
-   * characters (nor for long keys); the keys under a prefix are contiguous in any such order, so the
-   * prefix's heads are read and sorted here. The cost grows with the number of streams under the prefix.
+   * Table Storage returns entities in PartitionKey order, which is not code point order where keys hold
+   * escaped characters (nor for long keys), and Cosmos DB in no set order; the keys under a prefix are
+   * in one PartitionKey range, so the prefix's heads are read and sorted here. The cost grows with the
+   * number of streams under the prefix.
    */
   function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
     const scanPrefix = leadingUnits(encodeKey(prefix), SCAN_PREFIX_UNITS);
@@ -122,7 +132,8 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
       for await (const page of pages) {
         const inRange = page.filter((head) => head.partitionKey!.startsWith(scanPrefix));
         for (const head of inRange) keys.push(decodeKey(isLongPartitionKey(head.partitionKey!) ? head.k! : head.partitionKey!));
-        if (inRange.length < page.length) break;
+        // In PartitionKey order a head past the prefix ends it; in Cosmos DB's order it does not.
+        if (service === 'storage' && inRange.length < page.length) break;
       }
       return keys
         .filter((key) => key.startsWith(prefix) && (startAfter === undefined || compareKeys(key, startAfter) > 0))
@@ -131,11 +142,18 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     });
   }
 
+  /** Runs a read; a failure of the SDK becomes a DriverError, like a commit's. */
+  async function read<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw translated(error, 'a read failed');
+    }
+  }
+
   return {
     name: NAME,
-    // 100 operations per transaction, two kept for the prior check and the head; 1 MiB entities of
-    // UTF-16 (so half that in UTF-8 bytes); 4 MiB requests, in which escaping may double the payload.
-    limits: { maxEventsPerCommit: 98, maxEventBytes: 500 * 1024, maxCommitBytes: 1_900_000 },
+    limits: declaredLimits(service, tableUrl),
     atomicPriorCheck: true,
     preferredPageSize: MAX_PAGE,
     checkSequence: async (key, sequence) => (await pointRead(key, rowKey(sequence))) !== undefined,
@@ -145,20 +163,4 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     listKeys,
     close: async () => {},
   };
-}
-
-/** Runs a read; an HTTP failure becomes a DriverError (retryable for throttling and 5xx), like a commit's. */
-async function read<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw translate(error, 'a read failed');
-  }
-}
-
-function translate(error: unknown, what: string): unknown {
-  const status = statusOf(error);
-  if (status === undefined) return error;
-  const reason = (error as Error).message?.split('\n')[0];
-  return new DriverError(NAME, `${what} (HTTP ${status}): ${reason}`, { cause: error, retryable: RETRYABLE_STATUS.has(status) });
 }

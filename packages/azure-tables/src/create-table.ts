@@ -1,8 +1,10 @@
-import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
+import type { TableClient, TableServiceClientOptions } from '@azure/data-tables';
+import { createTableClient } from './client.js';
 
 /**
- * Creates the table if it does not exist and returns a client for it. Use
- * `{ allowInsecureConnection: true }` for Azurite or another emulator over http.
+ * Creates the table if it does not exist and returns a client for it (with the SDK's retries bounded
+ * to 2, unless `clientOptions.retryOptions` says otherwise). Use `{ allowInsecureConnection: true }`
+ * for Azurite or another emulator over http.
  *
  * @example
  * ```ts
@@ -14,7 +16,7 @@ export async function createAzureTablesTable(
   tableName: string,
   clientOptions?: TableServiceClientOptions,
 ): Promise<TableClient> {
-  const client = TableClient.fromConnectionString(connectionString, tableName, clientOptions);
+  const client = createTableClient(connectionString, tableName, clientOptions);
   await client.createTable();
   return client;
 }

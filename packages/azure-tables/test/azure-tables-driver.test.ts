@@ -1,20 +1,53 @@
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { TableClient } from '@azure/data-tables';
-import { createStore, type EventStore } from '@keyvent/core';
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import { createStore, isConcurrencyError, isDriverError, isValidationError, type EventStore, type KeyValueDriver, type StoredEvent } from '@keyvent/core';
 import { createAzureTablesDriver, decodeKey, encodeKey } from '@keyvent/azure-tables';
-import { prefixUpperBound } from '../src/keys.js';
+import { createTableClient } from '../src/client.js';
+import { toEntity } from '../src/entities.js';
+import { partitionKeyOf, prefixUpperBound, rowKey } from '../src/keys.js';
+import { transactionBytes } from '../src/limits.js';
 import type { RunningBackend } from '@keyvent/testing';
 import { azureTablesForTests } from './backend.js';
 
 let backend: RunningBackend<'azure-tables'>;
 let client: TableClient;
+let driver: KeyValueDriver;
 let store: EventStore;
 let requests = 0;
+/** UTF-8 bytes of the last request body sent. */
+let sentBytes = 0;
+/** Hands query results back in reverse, as Cosmos DB may (it keeps no key order). */
+let reverseQueries = false;
 
 beforeAll(async () => {
   ({ backend, client } = await azureTablesForTests());
-  client.pipeline.addPolicy({ name: 'countRequests', sendRequest: (request, next) => (requests++, next(request)) });
-  store = createStore(createAzureTablesDriver({ client }));
+  client.pipeline.addPolicy({
+    name: 'countRequests',
+    sendRequest: (request, next) => {
+      requests++;
+      sentBytes = typeof request.body === 'string' ? Buffer.byteLength(request.body) : 0;
+      return next(request);
+    },
+  });
+  // After the retry phase, so the reversed body is what the SDK deserializes.
+  client.pipeline.addPolicy(
+    {
+      name: 'reverseQueries',
+      sendRequest: async (request, next) => {
+        const response = await next(request);
+        if (reverseQueries && request.method === 'GET' && response.status === 200 && response.bodyAsText) {
+          const body = JSON.parse(response.bodyAsText) as { value?: unknown[] };
+          body.value?.reverse();
+          response.bodyAsText = JSON.stringify(body);
+        }
+        return response;
+      },
+    },
+    { afterPhase: 'Retry' },
+  );
+  driver = createAzureTablesDriver({ client });
+  store = createStore(driver);
 }, 120_000);
 afterAll(async () => {
   await backend?.stop();
@@ -31,6 +64,27 @@ async function rawEntities(): Promise<{ partitionKey: string; rowKey: string; [n
   for await (const entity of client.listEntities()) all.push(entity as { partitionKey: string; rowKey: string });
   return all;
 }
+
+const entitiesOf = async (key: string) => (await rawEntities()).filter((entity) => entity.partitionKey === encodeKey(key));
+
+/** The outcome of a call: 'ok', or the error's class by its code. */
+const outcomeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'ok',
+    (error: unknown) =>
+      isValidationError(error) ? 'ValidationError' : isConcurrencyError(error) ? 'ConcurrencyError' : isDriverError(error) ? 'DriverError' : error,
+  );
+
+/** Events of U+2028 text as stored events, for calls to the driver that bypass the core's limits. */
+const storedEvents = (key: string, count: number, characters: number): StoredEvent[] =>
+  Array.from({ length: count }, (_, i) => ({
+    key,
+    sequence: i + 1,
+    type: 'Text',
+    data: '\u2028'.repeat(characters),
+    id: `id-${i}`,
+    timestamp: new Date().toISOString(),
+  }));
 
 const FORBIDDEN = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 
@@ -84,7 +138,7 @@ describe('azure-tables driver', () => {
   });
 
   it('splits data over 64 KiB across properties and joins it back exactly', async () => {
-    const data = { text: '😀é'.repeat(50_000) };
+    const data = { text: '😀é'.repeat(43_000) }; // 258,024 bytes counted, 129,000 UTF-16 units
     await store.append('big-1', { type: 'Big', data }, { expectedVersion: 0 });
     const entity = (await rawEntities()).find((row) => row.partitionKey === 'big-1' && row.rowKey !== '~head')!;
     expect(entity.pn).toBeGreaterThan(4);
@@ -92,3 +146,154 @@ describe('azure-tables driver', () => {
     for await (const event of store.readStream('big-1')) expect(event.data).toEqual(data);
   });
 });
+
+describe('azure-tables driver: sizes as the service counts them', () => {
+  it('stores, or refuses with ValidationError and writes nothing, four events of U+2028 text that pass the declared limits', async () => {
+    const key = 'u2028-commit';
+    const { maxEventBytes = Infinity, maxCommitBytes = Infinity } = store.limits;
+    // U+2028 counts 3 bytes in the core's check; the driver stores it as `\u2028`, which the SDK escapes again.
+    // With the limits of old (500 KiB, 1.9 MB) this was 4 × 474,995 bytes counted, 4,436,784 sent: HTTP 413.
+    const characters = Math.floor((Math.min(maxEventBytes, maxCommitBytes / 4) - 20) / 3);
+    const events = Array.from({ length: 4 }, (_, i) => ({ type: 'Text', data: `${i}${'\u2028'.repeat(characters)}` }));
+    const outcome = await store.append(key, events, { expectedVersion: 0 }).then(
+      () => 'stored',
+      (error: unknown) => error,
+    );
+    if (outcome === 'stored') {
+      const stored = [];
+      for await (const event of store.readStream(key)) stored.push(event.data);
+      expect(stored).toEqual(events.map((event) => event.data));
+    } else {
+      expect(isValidationError(outcome) ? 'ValidationError' : outcome).toBe('ValidationError');
+      expect(await entitiesOf(key)).toEqual([]);
+    }
+  });
+
+  it('refuses, writing nothing, the four events of U+2028 text that were sent as 4.4 MB (1.9 MB counted)', async () => {
+    const key = 'u2028-old-limits';
+    const events = Array.from({ length: 4 }, () => ({ type: 'Text', data: '\u2028'.repeat(158_326) }));
+    expect(await outcomeOf(store.append(key, events, { expectedVersion: 0 }))).toBe('ValidationError');
+    expect(await entitiesOf(key)).toEqual([]);
+  });
+
+  it('stores a commit of U+2028 text at the declared limits, and the request stays under 4 MiB', async () => {
+    const key = 'u2028-at-limit';
+    const { maxEventBytes, maxCommitBytes } = store.limits as Required<typeof store.limits>;
+    const count = Math.ceil(maxCommitBytes / maxEventBytes);
+    // ["Text","…",null] is 16 bytes besides the text; U+2028 counts 3.
+    const characters = Math.floor((Math.min(maxEventBytes, Math.floor(maxCommitBytes / count)) - 16) / 3);
+    const events = Array.from({ length: count }, () => ({ type: 'Text', data: '\u2028'.repeat(characters) }));
+    await store.append(key, events, { expectedVersion: 0 });
+    expect(sentBytes).toBeGreaterThan(3_500_000);
+    expect(sentBytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+    let read = 0;
+    for await (const event of store.readStream(key)) expect(event.data).toBe(events[read++]!.data);
+    expect(read).toBe(count);
+  });
+
+  it('refuses before sending an entity over 1 MiB, or a request over 4 MiB, that bypass the declared limits', async () => {
+    // 100,000 U+2028 are 600,000 UTF-16 units once escaped: a 1.2 MB entity.
+    const large = storedEvents('entity-too-large', 1, 100_000);
+    const refused = await driver.putEvents(large).catch((error: unknown) => error);
+    expect(isValidationError(refused) && refused.path).toBe('events[0]');
+    expect((refused as Error).message).toMatch(/events\[0\]: is 1200\d{3} bytes as an Azure Tables entity .* at most 1048576/);
+    // Entities of 1.03 MB each (under the limit), sent as 602 KB each: the seventh passes 4 MiB.
+    const many = storedEvents('request-too-large', 7, 86_000);
+    requests = 0;
+    const tooMany = await driver.putEvents(many).catch((error: unknown) => error);
+    expect(requests).toBe(0);
+    expect(isValidationError(tooMany) && tooMany.path).toBe('events');
+    expect((tooMany as Error).message).toMatch(/the commit would send \d+\+ bytes, over the Table Storage limit of 4194304 per transaction, passed at events\[6\]/);
+    expect(await entitiesOf('entity-too-large')).toEqual([]);
+    expect(await entitiesOf('request-too-large')).toEqual([]);
+    await driver.putEvents(many.slice(0, 6));
+    expect(await entitiesOf('request-too-large')).toHaveLength(7); // six events and the head
+  });
+
+  it('bounds what the SDK sends from above, within the framing', async () => {
+    const key = `measured/${'€/'.repeat(250)}`; // a long key, percent-encoded in the URLs of the prior check and the head
+    await store.append(key, { type: 'T', data: { text: 'a"b\\c\u2028\n' } }, { expectedVersion: 0 });
+    const events = [1, 2, 3].map((i) => ({ type: 'T', data: { i, text: `"quoted" \\ ${'\u2028é😀'.repeat(1000 * i)}` } }));
+    const { events: stored } = await store.append(key, events, { expectedVersion: 1 });
+    const partitionKey = partitionKeyOf(key);
+    const actions: TransactionAction[] = [
+      ...stored.map((event): TransactionAction => ['create', toEntity(event)]),
+      ['update', { partitionKey, rowKey: rowKey(1) }, 'Merge', { etag: '*' }],
+      ['upsert', { partitionKey, rowKey: '~head', last: '4', k: encodeKey(key) }, 'Replace'],
+    ];
+    const estimate = transactionBytes(`${client.url}/${client.tableName}`, actions);
+    expect(estimate).toBeGreaterThanOrEqual(sentBytes);
+    // The slack is the framing's margin (512 bytes a part) and the keys in URLs counted at 9 bytes a unit.
+    expect(estimate - sentBytes).toBeLessThan(512 * (actions.length + 1) + 2 * 9 * (partitionKey.length + 16));
+  });
+
+  it("holds commits to Cosmos DB's 2 MB batches, and knows Cosmos DB by its host", async () => {
+    const cosmos = createAzureTablesDriver({ client, service: 'cosmos' });
+    expect(cosmos.limits!.maxCommitBytes!).toBeLessThan(store.limits.maxCommitBytes! / 2);
+    const refused = await cosmos.putEvents(storedEvents('cosmos-batch', 4, 86_000)).catch((error: unknown) => error);
+    expect((refused as Error).message).toMatch(/over the Cosmos DB limit of 2000000 per transaction, passed at events\[3\]/);
+    expect(await entitiesOf('cosmos-batch')).toEqual([]);
+    const account = 'DefaultEndpointsProtocol=https;AccountName=keyvent;AccountKey=a2V5dmVudA==';
+    const onCosmos = createAzureTablesDriver({ connectionString: `${account};TableEndpoint=https://keyvent.table.cosmos.azure.com:443/`, tableName: 'events' });
+    const onStorage = createAzureTablesDriver({ connectionString: `${account};TableEndpoint=https://keyvent.table.core.windows.net/`, tableName: 'events' });
+    expect(onCosmos.limits!.maxCommitBytes!).toBeLessThan(700_000);
+    expect(onStorage.limits!.maxCommitBytes!).toBeGreaterThan(1_500_000);
+  });
+});
+
+describe('azure-tables driver: what the service answers', () => {
+  it('reads a stream in sequence order, and exactly, whatever order the service returns it in', async () => {
+    const key = 'unordered';
+    await store.append(key, Array.from({ length: 30 }, (_, i) => ({ type: 'T', data: i + 1 })), { expectedVersion: 0 });
+    reverseQueries = true;
+    try {
+      expect((await driver.fetchEvents(key, 0, 1000)).map((event) => event.sequence)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      expect((await driver.fetchEvents(key, 4, 10)).map((event) => event.sequence)).toEqual(Array.from({ length: 10 }, (_, i) => i + 5));
+      expect((await driver.fetchEvents(key, 25, 10)).map((event) => event.sequence)).toEqual([26, 27, 28, 29, 30]);
+      const read = [];
+      for await (const event of store.readStream(key, { pageSize: 7 })) read.push(event.data);
+      expect(read).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    } finally {
+      reverseQueries = false;
+    }
+  });
+
+  it('says a missing table is missing, on reads and commits, instead of reading an empty stream', async () => {
+    const missing = createStore(createAzureTablesDriver({ connectionString: backend.connection.connectionString, tableName: 'keyventnosuchtable', clientOptions: { allowInsecureConnection: true } }));
+    for (const call of [
+      () => missing.streamVersion('k'),
+      async () => { for await (const event of missing.readStream('k')) void event; },
+      () => missing.listStreams(),
+      () => missing.append('k', { type: 'T', data: 1 }, { expectedVersion: 0 }),
+      () => missing.append('k', { type: 'T', data: 1 }, { expectedVersion: 3 }),
+    ]) {
+      const error = await call().then(() => undefined, (failure: unknown) => failure);
+      expect(isDriverError(error) && !error.retryable && error.message).toMatch(/table "keyventnosuchtable" does not exist \(TableNotFound\); create it first with createAzureTablesTable/);
+    }
+  });
+
+  it("calls a conflict only what the service's code says is one", async () => {
+    await store.append('codes', { type: 'T', data: 1 }, { expectedVersion: 0 });
+    // EntityAlreadyExists: a create collided.
+    expect(await outcomeOf(driver.putEvents(storedEvents('codes', 1, 1)))).toBe('ConcurrencyError');
+    // ResourceNotFound from the prior check: event 2 does not exist.
+    const third = storedEvents('codes', 3, 1).slice(2);
+    expect(await outcomeOf(driver.putEvents(third, { checkPrior: true }))).toBe('ConcurrencyError');
+    expect(await store.streamVersion('codes')).toBe(1);
+  });
+
+  it("bounds the SDK's own retries of a client it creates to 2", async () => {
+    const dead = createServer();
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const { port } = dead.address() as { port: number };
+    await new Promise((resolve) => dead.close(resolve));
+    const connection = backend.connection.connectionString.replace(/TableEndpoint=http:\/\/[^/]+/, `TableEndpoint=http://127.0.0.1:${port}`);
+    const unreachable = createTableClient(connection, 'events', { allowInsecureConnection: true, retryOptions: { retryDelayInMs: 1, maxRetryDelayInMs: 1 } });
+    let attempts = 0;
+    unreachable.pipeline.addPolicy({ name: 'countAttempts', sendRequest: (request, next) => (attempts++, next(request)) }, { afterPhase: 'Retry' });
+    const error = await createAzureTablesDriver({ client: unreachable }).checkSequence('k', 1).catch((failure: unknown) => failure);
+    expect(isDriverError(error) && error.retryable).toBe(true);
+    expect(attempts).toBe(3);
+  });
+});
+
