@@ -26,8 +26,21 @@ export type CassandraDriverOptions = {
 const NAME = 'cassandra';
 const { consistencies } = types;
 const EVENT_COLUMNS = 'seq, type, data, id, ts, meta';
-/** Errors of an overloaded or briefly unreachable cluster, worth another try (a write timeout is not: it may have landed). */
-const RETRYABLE = new Set(['NoHostAvailableError', 'OperationTimedOutError']);
+/** Errors of an overloaded or briefly unreachable cluster, or of a lost connection: worth another try. */
+const TRANSIENT_NAMES = new Set(['NoHostAvailableError', 'OperationTimedOutError', 'BusyConnectionError']);
+/**
+ * Server errors worth another try: unavailable, overloaded, bootstrapping, and the write and read
+ * timeouts. A timed-out write (a CAS write timeout among them) may have landed: the core resends the
+ * same event ids, and the resend's Paxos round first completes any round left in progress, so the ids
+ * then say whose commit it was.
+ */
+const TRANSIENT_CODES = new Set([
+  types.responseErrorCodes.unavailableException,
+  types.responseErrorCodes.overloaded,
+  types.responseErrorCodes.isBootstrapping,
+  types.responseErrorCodes.writeTimeout,
+  types.responseErrorCodes.readTimeout,
+]);
 
 type Row = types.Row;
 
@@ -59,7 +72,8 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     const queries = events.map((event) => ({
       query: insert,
       params: [event.key, event.sequence, event.type, JSON.stringify(event.data), event.id, event.timestamp,
-        event.metadata === undefined ? null : JSON.stringify(event.metadata)],
+        // Unset, not null: a null is a tombstone written for every event without metadata.
+        event.metadata === undefined ? types.unset : JSON.stringify(event.metadata)],
     }));
     queries.push(
       putOptions?.checkPrior
@@ -140,7 +154,13 @@ function toEvent(key: string, row: Row): StoredEvent {
   return event;
 }
 
-/** Runs a request; a transient cluster failure becomes a retryable DriverError. */
+/** Runs a request; a transient cluster failure or a lost connection becomes a retryable DriverError. */
 function run<T>(what: string, request: () => Promise<T>): Promise<T> {
-  return runBackendRequest(NAME, what, request, (error) => RETRYABLE.has((error as Error).name));
+  return runBackendRequest(NAME, what, request, isTransient);
+}
+
+function isTransient(error: unknown): boolean {
+  const { name, code, isSocketError, message } = error as { name?: string; code?: number; isSocketError?: boolean; message?: string };
+  // A pool whose connections were all reset throws a plain Error until it reconnects.
+  return TRANSIENT_NAMES.has(name ?? '') || TRANSIENT_CODES.has(code ?? -1) || isSocketError === true || message === 'No connection available';
 }

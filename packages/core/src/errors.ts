@@ -36,12 +36,18 @@ export class ConcurrencyError extends KeyventError {
   readonly expectedVersion: ExpectedVersion;
   /** The stream's last sequence when the conflict was seen, where known. */
   readonly actualVersion: number | undefined;
+  /**
+   * For drivers: the ids stored at the refused commit's sequences, in order, where the backend returned
+   * them with the refusal (an empty array when none of the sequences exists). The core then settles
+   * whether the refused commit was its own resend without reading them back.
+   */
+  readonly storedIds: readonly string[] | undefined;
 
   constructor(
     key: string,
     expectedVersion: ExpectedVersion,
     actualVersion?: number,
-    options?: { cause?: unknown; driver?: string },
+    options?: { cause?: unknown; driver?: string; storedIds?: readonly string[] },
   ) {
     const where = options?.driver ? `[${options.driver}] ` : '';
     const actual = actualVersion === undefined ? '' : `, actual version ${actualVersion}`;
@@ -54,6 +60,7 @@ export class ConcurrencyError extends KeyventError {
     this.key = key;
     this.expectedVersion = expectedVersion;
     this.actualVersion = actualVersion;
+    this.storedIds = options?.storedIds;
   }
 }
 

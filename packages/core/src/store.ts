@@ -123,7 +123,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
    * failed: past `base` if they exist, short of it (a missing prior event) if not; a head read later
    * that contradicts this saw a commit that came after the failure, so it is not reported.
    */
-  async function conflict(key: string, expected: ExpectedVersion, base: number, cause?: unknown, found: StoredEvent[] = []) {
+  async function conflict(key: string, expected: ExpectedVersion, base: number, cause?: unknown, found: readonly string[] = []) {
     let actual = isConcurrencyError(cause) ? cause.actualVersion : undefined;
     if (actual === undefined) {
       const head = await gate.lastSequence(key).catch(() => undefined);
@@ -160,14 +160,14 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
    */
   async function putSettled(stored: StoredEvent[], putOptions: PutEventsOptions | undefined, expected: ExpectedVersion) {
     const first = stored[0]!;
-    let found: StoredEvent[] | undefined;
+    let found: readonly string[] | undefined;
     try {
       await gate.call('putEvents', async () => {
         try {
           await driver.putEvents(stored, putOptions);
         } catch (error) {
           if (!isConcurrencyError(error)) throw error;
-          found = await driver.fetchEvents(first.key, first.sequence - 1, stored.length);
+          found = error.storedIds ?? idsOf(await driver.fetchEvents(first.key, first.sequence - 1, stored.length));
           if (!isSameCommit(found, stored)) throw error;
         }
       });
@@ -182,10 +182,10 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   }
 
   /** The events at a failed commit's sequences; if they cannot be read, the caller is told the outcome is unknown. */
-  async function readBack(stored: StoredEvent[], failure: DriverError): Promise<StoredEvent[]> {
+  async function readBack(stored: StoredEvent[], failure: DriverError): Promise<string[]> {
     const first = stored[0]!;
     try {
-      return await gate.call('fetchEvents', () => driver.fetchEvents(first.key, first.sequence - 1, stored.length));
+      return idsOf(await gate.call('fetchEvents', () => driver.fetchEvents(first.key, first.sequence - 1, stored.length)));
     } catch (readError) {
       const reason = readError instanceof Error ? readError.message : String(readError);
       throw new DriverError(
@@ -234,6 +234,10 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     assertStreamKey(key);
     const commits = splitImport(key, events, driver.limits);
     let version = events[0]!.sequence - 1;
+    // Checked here, not left to the puts: a commit whose ids are already stored counts as stored (a
+    // resend), and an import that overlaps the head with the same events must still be refused.
+    const head = await gate.lastSequence(key);
+    if (head !== version) throw new ConcurrencyError(key, version, head, { driver: driver.name });
     for (const commit of commits) {
       await commitStored(key, commit, version, version, version > 0);
       version += commit.length;
@@ -328,9 +332,11 @@ function splitImport(key: string, events: readonly StoredEvent[], limits: Driver
   return commits;
 }
 
-/** The events read at a commit's sequences are the commit itself: its ids, in order. */
-function isSameCommit(found: readonly StoredEvent[], stored: readonly StoredEvent[]): boolean {
-  return found.length === stored.length && found.every((event, i) => event.id === stored[i]!.id);
+const idsOf = (events: readonly StoredEvent[]) => events.map((event) => event.id);
+
+/** The ids found at a commit's sequences are the commit's own, in order: the commit is stored. */
+function isSameCommit(found: readonly string[], stored: readonly StoredEvent[]): boolean {
+  return found.length === stored.length && found.every((id, i) => id === stored[i]!.id);
 }
 
 type Prepared = Omit<StoredEvent, 'key' | 'sequence' | 'timestamp'>;

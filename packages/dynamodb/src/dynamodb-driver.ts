@@ -52,17 +52,20 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
 
   async function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
     const first = events[0]!;
-    const conflict = (cause: unknown) => new ConcurrencyError(first.key, first.sequence - 1, undefined, { cause, driver: NAME });
+    // A refused put returns the item in its way (ALL_OLD): its id says, with no extra read, whether the
+    // refusal met this commit's own first copy (the SDK resends a request whose reply was lost).
+    const conflict = (cause: unknown, storedIds?: string[]) =>
+      new ConcurrencyError(first.key, first.sequence - 1, undefined, { cause, driver: NAME, storedIds });
     if (events.length === 1 && !putOptions?.checkPrior) {
       try {
-        await client.send(new PutItemCommand({ TableName: tableName, Item: toItem(first), ConditionExpression: NOT_EXISTS }));
+        await client.send(new PutItemCommand({ TableName: tableName, Item: toItem(first), ConditionExpression: NOT_EXISTS, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
         return;
       } catch (error) {
-        throw (error as Error).name === 'ConditionalCheckFailedException' ? conflict(error) : error;
+        throw translatePutFailure(error, conflict);
       }
     }
     const actions: TransactWriteItem[] = events.map((event) => ({
-      Put: { TableName: tableName, Item: toItem(event), ConditionExpression: NOT_EXISTS },
+      Put: { TableName: tableName, Item: toItem(event), ConditionExpression: NOT_EXISTS, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
     }));
     if (putOptions?.checkPrior) {
       const prior = itemKey(first.key, first.sequence - 1);
@@ -71,7 +74,7 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
     try {
       await client.send(new TransactWriteItemsCommand({ TransactItems: actions }));
     } catch (error) {
-      throw translateCancellation(error, conflict);
+      throw translateCancellation(error, conflict, events.length);
     }
   }
 
@@ -177,12 +180,41 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
   };
 }
 
-/** A cancelled transaction: a failed condition is a conflict; a clash with another transaction may be retried. */
-function translateCancellation(error: unknown, conflict: (cause: unknown) => ConcurrencyError): unknown {
+type Conflict = (cause: unknown, storedIds?: string[]) => ConcurrencyError;
+
+/** Errors of PutItem: a failed condition is a conflict; a clash with a transaction in progress may be retried. */
+function translatePutFailure(error: unknown, conflict: Conflict): unknown {
+  const name = (error as Error).name;
+  if (name === 'ConditionalCheckFailedException') {
+    const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+    return conflict(error, item ? [item[attributes.id]!.S!] : undefined);
+  }
+  if (name === 'TransactionConflictException') {
+    return new DriverError(NAME, 'the put met a transaction in progress on the same item', { cause: error, retryable: true });
+  }
+  return error;
+}
+
+/** Reasons of a cancelled transaction worth another try: a clash with another transaction, throttling. */
+const RETRYABLE_REASONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
+
+/** A cancelled transaction: a failed condition is a conflict; a clash with another transaction or throttling may be retried. */
+function translateCancellation(error: unknown, conflict: Conflict, count: number): unknown {
   if ((error as Error).name !== 'TransactionCanceledException') return error;
   const reasons: CancellationReason[] = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
-  if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return conflict(error);
-  const retryable = reasons.some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError');
+  if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return conflict(error, storedIdsOf(reasons, count));
+  const retryable = reasons.some((reason) => RETRYABLE_REASONS.has(reason.Code ?? ''));
   const codes = reasons.map((reason) => reason.Code).join(', ');
   return new DriverError(NAME, `the transaction was cancelled (${codes})`, { cause: error, retryable });
+}
+
+/**
+ * The ids in the way of a cancelled commit's `count` puts, from the items their failed conditions
+ * returned: all of them, or none if the first put met no item (the prior check failed); otherwise
+ * undefined, and the core reads them.
+ */
+function storedIdsOf(reasons: CancellationReason[], count: number): string[] | undefined {
+  if (reasons[0]?.Code === 'None') return [];
+  const ids = reasons.slice(0, count).map((reason) => reason.Item?.[attributes.id]?.S);
+  return ids.every((id) => id !== undefined) && ids.length === count ? (ids as string[]) : undefined;
 }

@@ -84,3 +84,27 @@ describe('dynamodb driver', () => {
     await expect(createDynamoDbTable(client, tableName)).resolves.toBeUndefined();
   });
 });
+
+describe('a refused commit says whose events are in its way, in the same request', () => {
+  const event = (key: string, sequence: number, id: string) => ({ key, sequence, type: 'T', data: null, id, timestamp: new Date().toISOString() });
+
+  it('a put (ALL_OLD) and a transaction (each reason\'s item) carry the stored ids', async () => {
+    const driver = createDynamoDbDriver({ client, tableName });
+    const key = `refused-${Date.now()}-${Math.random()}`;
+    await driver.putEvents([event(key, 1, 'a'), event(key, 2, 'b'), event(key, 3, 'c')]);
+    const single = await driver.putEvents([event(key, 1, 'x')]).catch((error: unknown) => error);
+    expect(single).toMatchObject({ code: 'KEYVENT_CONCURRENCY', storedIds: ['a'] });
+    const many = await driver.putEvents([event(key, 2, 'y'), event(key, 3, 'z')], { checkPrior: true }).catch((error: unknown) => error);
+    expect(many).toMatchObject({ code: 'KEYVENT_CONCURRENCY', storedIds: ['b', 'c'] });
+    const gap = await driver.putEvents([event(key, 9, 'y')], { checkPrior: true }).catch((error: unknown) => error);
+    expect(gap).toMatchObject({ code: 'KEYVENT_CONCURRENCY', storedIds: [] });
+  });
+
+  it('a conflict costs the put and one head read, no read of the ids', async () => {
+    const store = createStore(createDynamoDbDriver({ client, tableName }));
+    const key = `refused-${Date.now()}-${Math.random()}`;
+    await store.append(key, [{ type: 'T', data: null }, { type: 'T', data: null }], { expectedVersion: 0 });
+    const sent = await requestsFor(() => store.append(key, { type: 'T', data: null }, { expectedVersion: 1 }).catch(() => undefined));
+    expect(sent).toEqual(['TransactWriteItemsCommand', 'QueryCommand']);
+  });
+});

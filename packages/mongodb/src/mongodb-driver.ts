@@ -1,4 +1,4 @@
-import { MongoClient, type Collection, type MongoClientOptions } from 'mongodb';
+import { MongoClient, type Collection, type MongoClientOptions, type ReadPreferenceLike, type WriteConcernSettings } from 'mongodb';
 import {
   compareKeys,
   ConcurrencyError,
@@ -14,6 +14,10 @@ export type MongoDbDriverOptions = {
   database: string;
   /** Default `events`. */
   collection?: string;
+  /** Default `{ w: 'majority', journal: true }`: an acknowledged commit survives a failover and a crash. */
+  writeConcern?: WriteConcernSettings;
+  /** Default `'primary'`: a secondary may lag, and the sequence checks must read committed data. */
+  readPreference?: ReadPreferenceLike;
 } & (
   | { /** Your own client; the driver never closes it. */ client: MongoClient }
   | { /** A connection string for a client the driver creates and closes. */ uri: string; clientOptions?: MongoClientOptions }
@@ -23,6 +27,11 @@ const NAME = 'mongodb';
 const DUPLICATE_KEY = 11000;
 /** Labels the driver puts on errors worth another try. */
 const RETRYABLE_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'ResetPool'];
+/**
+ * A lost connection or no reachable server: worth another try. A commit whose connection broke may
+ * have landed; the core resends the same event ids, and the unique (k, f) index plus the ids tell.
+ */
+const TRANSIENT_NAMES = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoPoolClearedError']);
 
 /**
  * A driver on MongoDB, with no replica set or transactions needed: one document per commit, so a
@@ -40,7 +49,11 @@ const RETRYABLE_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'R
 export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriver {
   const owned = !('client' in options);
   const client = 'client' in options ? options.client : new MongoClient(options.uri, options.clientOptions);
-  const commits: Collection<CommitDocument> = client.db(options.database).collection(options.collection ?? 'events');
+  const commits: Collection<CommitDocument> = client.db(options.database).collection(options.collection ?? 'events', {
+    // An acknowledged commit must survive a failover and a crash, and reads must see it.
+    writeConcern: options.writeConcern ?? { w: 'majority', journal: true },
+    readPreference: options.readPreference ?? 'primary',
+  });
 
   /**
    * With `checkPrior`, a commit must end exactly where this one starts. Commits are contiguous and never
@@ -122,6 +135,6 @@ function run<T>(what: string, request: () => Promise<T>): Promise<T> {
   return runBackendRequest(NAME, what, request, (error) => {
     const labels = (error as { errorLabels?: Set<string> | string[] }).errorLabels;
     const labelled = labels ? [...labels].some((label) => RETRYABLE_LABELS.includes(label)) : false;
-    return labelled || (error as Error).name === 'MongoNetworkTimeoutError';
+    return labelled || TRANSIENT_NAMES.has((error as Error).name);
   });
 }

@@ -24,6 +24,8 @@ export interface FaultProxy {
   /** Holds every chunk, both ways, this many milliseconds (0 to stop). */
   delay(ms: number): void;
   readonly counts: FaultCounts;
+  /** Faults injected so far: replies and requests dropped. */
+  injected(): number;
   /** Stops listening and resets every connection. */
   close(): Promise<void>;
 }
@@ -101,6 +103,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     dropNextRequest: () => void (armed = 'drop-request'),
     delay: (ms) => void (delayMs = ms),
     counts,
+    injected: () => counts.droppedReplies + counts.droppedRequests,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
