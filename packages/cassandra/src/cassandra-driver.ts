@@ -83,7 +83,7 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     const result = await run('the commit', () => client.batch(queries, write));
     if (!result.wasApplied()) {
       const head = result.first()?.get('head') as types.Long | null | undefined;
-      throw new ConcurrencyError(first.key, base, head ? head.toNumber() : undefined, { driver: NAME });
+      throw new ConcurrencyError(first.key, base, head ? head.toNumber() : undefined, { driver: NAME, storedIds: storedIdsOf(result.rows, events) });
     }
   }
 
@@ -138,6 +138,21 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     listKeys,
     close: () => (closing ??= owned ? client.shutdown() : Promise.resolve()),
   };
+}
+
+/**
+ * A refused batch returns the rows its conditions met: the ids at the commit's sequences, where all of
+ * them exist; none where none does (then the prior check failed). Otherwise the core reads them.
+ */
+function storedIdsOf(rows: Row[], events: readonly StoredEvent[]): string[] | undefined {
+  const ids = new Map<number, string>();
+  for (const row of rows) {
+    const seq = row.get('seq') as types.Long | null | undefined;
+    if (seq) ids.set(seq.toNumber(), row.get('id') as string);
+  }
+  const found = events.map((event) => ids.get(event.sequence));
+  if (found.every((id) => id === undefined)) return [];
+  return found.every((id) => id !== undefined) ? (found as string[]) : undefined;
 }
 
 function toEvent(key: string, row: Row): StoredEvent {
