@@ -9,6 +9,8 @@ import { cliArguments, prepareBackend, storeUrl } from './backends.js';
 const SERVERS = ['dynamodb', 'azure-tables', 'cassandra', 'mongodb'] as const;
 type Fault = 'reply lost' | 'request lost';
 const FORMS = ['exact', 'zero', 'no_stream', 'exists', 'any'] as const;
+ /** A round with no answer by then is a violation of its own. */
+const HANG_MS = 20_000;
 type Outcome = 'acknowledged' | 'conflict' | 'retryable error' | 'other error';
 
 /** One append through the proxy with a fault armed for its next request; returns its outcome and any violation. */
@@ -22,13 +24,16 @@ async function round(faulty: EventStore, clean: EventStore, proxy: FaultProxy, f
   // A rival commits first: an exact or zero version is then stale, and only a conflict is true.
   if (rival) await clean.append(key, { type: 'Rival', data: null });
   const expected: ExpectedVersion = form === 'exact' ? prior : form === 'zero' ? 0 : form;
+  if (process.env.FAULTS_TRACE) console.log(`round: ${form} size ${size} prior ${prior} rival ${rival} ${fault}`);
   const ours = Array.from({ length: size }, (_, i) => ({ type: 'Ours', data: { i }, id: `${key}#${i}` }));
   if (fault === 'reply lost') proxy.dropNextReply();
   else proxy.dropNextRequest();
   let outcome: Outcome;
   let error: unknown;
   try {
-    await faulty.append(key, ours, { expectedVersion: expected });
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${HANG_MS} ms (proxy: ${JSON.stringify(proxy.counts)})`)), HANG_MS)));
+    await Promise.race([faulty.append(key, ours, { expectedVersion: expected }), hung]).finally(() => clearTimeout(timer));
     outcome = 'acknowledged';
   } catch (caught) {
     error = caught;

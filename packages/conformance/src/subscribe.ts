@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import type { StoredEvent } from '@keyvent/core';
-import { eventually, makeEvents, range, uniqueKey, type SuiteContext } from './context.js';
+import { createStore, type StoredEvent, type SubscriptionDropped } from '@keyvent/core';
+import { eventually, makeEvents, range, uniqueKey, wrapDriver, type SuiteContext } from './context.js';
 
-export function subscribeCases({ it, store }: SuiteContext): void {
+export function subscribeCases({ it, store, driver }: SuiteContext): void {
   /** Subscribes for the events of one stream only (the store is shared by concurrent cases). */
   function collect(key: string): { events: StoredEvent[]; stop: () => void } {
     const events: StoredEvent[] = [];
@@ -83,5 +83,58 @@ export function subscribeCases({ it, store }: SuiteContext): void {
     healthy.stop();
     assert.equal(result.version, 2);
     assert.equal(await store().streamVersion(key), 2);
+  });
+
+  // The bounds get a store of their own (on the suite's driver, which it never closes), so that only
+  // their own commits reach their subscribers.
+
+  it('drops a subscriber whose backlog a commit would pass, tells it what it missed, and keeps the others', async () => {
+    const own = createStore(wrapDriver(driver(), {}));
+    const key = uniqueKey('subscribe');
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow: number[] = [];
+    const drops: SubscriptionDropped[] = [];
+    own.subscribe(
+      async (event) => {
+        slow.push(event.sequence);
+        await held;
+      },
+      { maxBacklog: 5, onDropped: (dropped) => drops.push(dropped) },
+    );
+    const everything: number[] = [];
+    own.subscribe((event) => void everything.push(event.sequence));
+
+    // Commits of 2: the handler holds event 1; after three commits 2..6 wait (the bound, 5); a fourth would make 7.
+    for (let version = 0; version < 10; version += 2) {
+      await own.append(key, makeEvents(2, 'Tested', version + 1), { expectedVersion: version });
+    }
+
+    assert.deepEqual(drops, [{ reason: 'overflow', undelivered: 7, firstUndelivered: { key, sequence: 2 } }]);
+    release();
+    await own.close();
+    assert.deepEqual(slow, [1]);
+    assert.deepEqual(everything, range(1, 10));
+  });
+
+  it('closes within closeTimeoutMs despite a handler that never returns, and tells that subscriber what it missed', async () => {
+    const closeTimeoutMs = 100;
+    const own = createStore(wrapDriver(driver(), {}), { closeTimeoutMs });
+    const key = uniqueKey('subscribe');
+    const drops: SubscriptionDropped[] = [];
+    own.subscribe(() => new Promise<void>(() => {}), { onDropped: (dropped) => drops.push(dropped) });
+    await own.append(key, makeEvents(2));
+
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      own.close().then(() => 'closed'),
+      new Promise((resolve) => (timer = setTimeout(resolve, closeTimeoutMs + 5000, 'still pending'))),
+    ]);
+    clearTimeout(timer);
+
+    assert.equal(outcome, 'closed');
+    assert.ok(Date.now() - started < closeTimeoutMs + 2000, `close took ${Date.now() - started} ms`);
+    assert.deepEqual(drops, [{ reason: 'close-timeout', undelivered: 1, firstUndelivered: { key, sequence: 2 } }]);
   });
 }

@@ -16,8 +16,9 @@ export interface SubscribeOptions {
   /** Called when the handler throws or rejects; the event stays committed. Defaults to `console.error`. */
   onError?: (error: unknown, event: StoredEvent) => void;
   /**
-   * The most events that may wait for this subscriber. A commit that would pass it drops the
-   * subscription (see `onDropped`) instead of growing memory without bound. Default 10,000.
+   * The most events that may wait for this subscriber (or one commit, if that is larger). A commit that
+   * would pass it drops the subscription (see `onDropped`) instead of growing memory without bound.
+   * Default 10,000.
    */
   maxBacklog?: number;
   /**
@@ -70,7 +71,9 @@ function createSubscriber(handler: EventHandler, options: SubscribeOptions, remo
     /** Queues a commit's events, or drops the subscription if they would pass the bound. */
     offer(events: readonly StoredEvent[]): void {
       if (!active) return;
-      if (queue.length - head + events.length > maxBacklog) return drop('overflow', events);
+      // An empty queue takes any one commit: a commit larger than the bound must not drop an idle subscriber.
+      const waiting = queue.length - head;
+      if (waiting > 0 && waiting + events.length > maxBacklog) return drop('overflow', events);
       for (const event of events) queue.push(event);
       running ??= run();
     },

@@ -14,6 +14,7 @@ import {
   compareKeys,
   ConcurrencyError,
   DriverError,
+  runBackendRequest,
   type KeyValueDriver,
   type ListKeysOptions,
   type PutEventsOptions,
@@ -47,8 +48,10 @@ const NOT_EXISTS = `attribute_not_exists(${attributes.key})`;
  */
 export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDriver {
   const { tableName } = options;
-  const client = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
+  const sdk = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
   const owned = !options.client;
+  // Every request through one place: a failure the SDK gave up on that another try may cure is retryable.
+  const client = { send: ((command: Parameters<DynamoDBClient['send']>[0]) => runBackendRequest(NAME, 'a request', () => sdk.send(command), isTransient)) as DynamoDBClient['send'] };
 
   async function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
     const first = events[0]!;
@@ -174,10 +177,24 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
     lastSequence,
     listKeys,
     close: async () => {
-      if (owned && !closed) client.destroy();
+      if (owned && !closed) sdk.destroy();
       closed = true;
     },
   };
+}
+
+/** Connection failures, timeouts, throttling and 5xx answers: worth another try once the SDK has given up. */
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+const TRANSIENT_NAMES = new Set([
+  'TimeoutError', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded',
+  'InternalServerError', 'ServiceUnavailable', 'LimitExceededException',
+]);
+
+function isTransient(error: unknown): boolean {
+  const { name, code, $retryable, $metadata } = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  return (
+    $retryable !== undefined || TRANSIENT_NAMES.has(name ?? '') || TRANSIENT_CODES.has(code ?? '') || ($metadata?.httpStatusCode ?? 0) >= 500
+  );
 }
 
 type Conflict = (cause: unknown, storedIds?: string[]) => ConcurrencyError;
