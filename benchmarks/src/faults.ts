@@ -70,7 +70,9 @@ const program = new Command('faults')
     try {
       for (let i = 0; i < options.rounds; i++) {
         const fault: Fault = i % 2 === 0 ? 'reply lost' : 'request lost';
+        const roundStart = Date.now();
         const { outcome, violation } = await round(faulty, clean, proxy, fault);
+        if (process.env.FAULTS_TRACE) console.log(`  ${outcome} in ${Date.now() - roundStart} ms`);
         tally.set(`${fault}: ${outcome}`, (tally.get(`${fault}: ${outcome}`) ?? 0) + 1);
         if (violation) violations.push(violation);
       }

@@ -54,7 +54,8 @@ export function retryCases({ it, driver }: SuiteContext): void {
     }, 3);
     const key = uniqueKey('retries');
     const error = await expectError(() => store.append(key, makeEvents(1), { expectedVersion: 0 }), isDriverError, 'a DriverError');
-    assert.equal(error.retryable, true);
+    // Not found when read back, but the last attempt may still land: the outcome is reported as unknown.
+    assert.match(error.message, /whether it is stored is unknown/);
     assert.equal(calls.puts, 3);
     assert.equal(await store.streamVersion(key), 0);
   });

@@ -115,6 +115,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   const defaultPageSize = options.pageSize ?? driver.preferredPageSize ?? DEFAULT_PAGE_SIZE;
   const maxRetries = options.maxAppendRetries ?? 10;
   const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+  assertSequence(closeTimeoutMs, 'options.closeTimeoutMs');
   assertSequence(defaultPageSize, 'options.pageSize');
 
   /**
@@ -154,12 +155,13 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   }
 
   /**
-   * Puts a commit and settles every doubtful outcome by the ids stored at its sequences. The backend
+   * Puts a commit and settles every doubtful outcome by the events stored at its sequences. The backend
    * SDKs resend requests by themselves, so a put can fail (a conflict, a lost reply, a timeout) although
-   * a copy of it landed; a retry resends the same ids, so a copy that landed late shows as ours too.
+   * a copy of it landed; a retry resends the same events, so a copy that landed late shows as ours too.
    */
   async function putSettled(stored: StoredEvent[], putOptions: PutEventsOptions | undefined, expected: ExpectedVersion) {
     const first = stored[0]!;
+    const base = first.sequence - 1;
     let found: readonly string[] | undefined;
     try {
       await gate.call('putEvents', async () => {
@@ -167,34 +169,43 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
           await driver.putEvents(stored, putOptions);
         } catch (error) {
           if (!isConcurrencyError(error)) throw error;
-          found = error.storedIds ?? idsOf(await driver.fetchEvents(first.key, first.sequence - 1, stored.length));
-          if (!isSameCommit(found, stored)) throw error;
+          // Ids the driver returned rule the commit out at no cost; a match is confirmed on the events.
+          found = error.storedIds;
+          if (found !== undefined && !sameIds(found, stored)) throw error;
+          const events = await driver.fetchEvents(first.key, base, stored.length);
+          found = idsOf(events);
+          if (!isSameCommit(events, stored)) throw error;
         }
       });
     } catch (error) {
-      if (isConcurrencyError(error)) throw await conflict(first.key, expected, first.sequence - 1, error, found);
+      if (isConcurrencyError(error)) throw await conflict(first.key, expected, base, error, found);
       if (!isDriverError(error)) throw error;
-      found = await readBack(stored, error);
-      if (isSameCommit(found, stored)) return;
-      if (found.length > 0) throw await conflict(first.key, expected, first.sequence - 1, error, found);
+      const events = await readBack(stored, error);
+      if (isSameCommit(events, stored)) return;
+      if (events.length > 0) throw await conflict(first.key, expected, base, error, idsOf(events));
+      // A retryable failure may be a timeout whose request still lands: not stored yet is not refused.
+      if (error.retryable) throw outcomeUnknown(first, error, 'it was not found at its sequences when read back, but an attempt may still land');
       throw error;
     }
   }
 
   /** The events at a failed commit's sequences; if they cannot be read, the caller is told the outcome is unknown. */
-  async function readBack(stored: StoredEvent[], failure: DriverError): Promise<string[]> {
+  async function readBack(stored: StoredEvent[], failure: DriverError): Promise<StoredEvent[]> {
     const first = stored[0]!;
     try {
-      return idsOf(await gate.call('fetchEvents', () => driver.fetchEvents(first.key, first.sequence - 1, stored.length)));
+      return await gate.call('fetchEvents', () => driver.fetchEvents(first.key, first.sequence - 1, stored.length));
     } catch (readError) {
-      const reason = readError instanceof Error ? readError.message : String(readError);
-      throw new DriverError(
-        driver.name,
-        `the commit to stream ${JSON.stringify(first.key)} at sequence ${first.sequence} failed (${failure.message}) and could not be read back ` +
-          `(${reason}): whether it was stored is unknown; read the stream before trying again`,
-        { cause: failure },
-      );
+      throw outcomeUnknown(first, failure, `it could not be read back (${readError instanceof Error ? readError.message : String(readError)})`);
     }
+  }
+
+  function outcomeUnknown(first: StoredEvent, failure: DriverError, why: string): DriverError {
+    return new DriverError(
+      driver.name,
+      `the commit to stream ${JSON.stringify(first.key)} at sequence ${first.sequence} failed (${failure.message}) and ${why}: ` +
+        'whether it is stored is unknown; read the stream before appending it again',
+      { cause: failure },
+    );
   }
 
   async function appendAfterHead(key: string, events: readonly Prepared[], expected: 'any' | 'exists') {
@@ -334,9 +345,18 @@ function splitImport(key: string, events: readonly StoredEvent[], limits: Driver
 
 const idsOf = (events: readonly StoredEvent[]) => events.map((event) => event.id);
 
-/** The ids found at a commit's sequences are the commit's own, in order: the commit is stored. */
-function isSameCommit(found: readonly string[], stored: readonly StoredEvent[]): boolean {
-  return found.length === stored.length && found.every((id, i) => id === stored[i]!.id);
+const sameIds = (found: readonly string[], stored: readonly StoredEvent[]) =>
+  found.length === stored.length && found.every((id, i) => id === stored[i]!.id);
+
+/**
+ * The events found at a commit's sequences are this commit: the same ids, types, timestamp, data and
+ * metadata. Ids alone are not enough: a caller may reuse an id, and must then get a conflict.
+ */
+function isSameCommit(found: readonly StoredEvent[], stored: readonly StoredEvent[]): boolean {
+  const same = (a: StoredEvent, b: StoredEvent) =>
+    a.id === b.id && a.type === b.type && a.timestamp === b.timestamp &&
+    JSON.stringify(a.data) === JSON.stringify(b.data) && JSON.stringify(a.metadata) === JSON.stringify(b.metadata);
+  return found.length === stored.length && found.every((event, i) => same(event, stored[i]!));
 }
 
 type Prepared = Omit<StoredEvent, 'key' | 'sequence' | 'timestamp'>;

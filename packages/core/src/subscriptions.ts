@@ -1,4 +1,5 @@
 import type { StoredEvent } from './types.js';
+import { assertSequence } from './validation.js';
 
 export type EventHandler = (event: StoredEvent) => void | Promise<void>;
 
@@ -33,6 +34,7 @@ const DEFAULT_MAX_BACKLOG = 10_000;
 /** One subscriber's queue: committed events wait here, in order, for its handler. */
 function createSubscriber(handler: EventHandler, options: SubscribeOptions, remove: () => void) {
   const maxBacklog = options.maxBacklog ?? DEFAULT_MAX_BACKLOG;
+  assertSequence(maxBacklog, 'maxBacklog');
   const onError = options.onError ?? ((error, event) => console.error(`[keyvent] subscriber failed on ${event.key}#${event.sequence}:`, error));
   const onDropped =
     options.onDropped ??

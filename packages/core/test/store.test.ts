@@ -227,7 +227,8 @@ describe('retries of transient driver failures', () => {
   it('gives up after the configured number of attempts', async () => {
     const { driver, calls } = flakyPut(100);
     const store = createStore(driver, { retry: { attempts: 3, firstDelayMs: 1 } });
-    await expect(store.append('s', event(1), { expectedVersion: 0 })).rejects.toMatchObject({ retryable: true });
+    // The last attempt may still land: the caller is told the outcome is unknown, not that it may simply retry.
+    await expect(store.append('s', event(1), { expectedVersion: 0 })).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/unknown/) });
     expect(calls()).toBe(3);
   });
 
@@ -261,5 +262,26 @@ describe('runBackendRequest', () => {
     const other = new Error('syntax error');
     await expect(runBackendRequest('x', 'a read', () => Promise.reject(other), () => false)).rejects.toBe(other);
     await expect(runBackendRequest('x', 'a read', async () => 42, () => true)).resolves.toBe(42);
+  });
+});
+
+describe('a refused commit is settled on its events, not on its ids alone', () => {
+  it('a caller reusing an id for other data gets a ConcurrencyError, and nothing is published twice', async () => {
+    const store = createStore(createMemoryDriver());
+    const seen: number[] = [];
+    store.subscribe((stored) => void seen.push(stored.sequence));
+    await store.append('s', { id: 'x', type: 'A', data: { v: 1 } }, { expectedVersion: 'no_stream' });
+    await expect(store.append('s', { id: 'x', type: 'B', data: { v: 2 } }, { expectedVersion: 'no_stream' })).rejects.toMatchObject({
+      code: 'KEYVENT_CONCURRENCY',
+      actualVersion: 1,
+    });
+    await store.close();
+    expect(seen).toEqual([1]);
+  });
+
+  it('refuses a maxBacklog or closeTimeoutMs that is not a whole number >= 1', () => {
+    const store = createStore(createMemoryDriver());
+    expect(() => store.subscribe(() => undefined, { maxBacklog: Number.NaN })).toThrow(/maxBacklog/);
+    expect(() => createStore(createMemoryDriver(), { closeTimeoutMs: Number.NaN })).toThrow(/closeTimeoutMs/);
   });
 });

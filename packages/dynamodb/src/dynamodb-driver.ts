@@ -204,7 +204,8 @@ function translatePutFailure(error: unknown, conflict: Conflict): unknown {
   const name = (error as Error).name;
   if (name === 'ConditionalCheckFailedException') {
     const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-    return conflict(error, item ? [item[attributes.id]!.S!] : undefined);
+    const id = item?.[attributes.id]?.S;
+    return conflict(error, id === undefined ? undefined : [id]);
   }
   if (name === 'TransactionConflictException') {
     return new DriverError(NAME, 'the put met a transaction in progress on the same item', { cause: error, retryable: true });
@@ -231,7 +232,9 @@ function translateCancellation(error: unknown, conflict: Conflict, count: number
  * undefined, and the core reads them.
  */
 function storedIdsOf(reasons: CancellationReason[], count: number): string[] | undefined {
-  if (reasons[0]?.Code === 'None') return [];
-  const ids = reasons.slice(0, count).map((reason) => reason.Item?.[attributes.id]?.S);
+  // Only the prior check failed: the prior event is missing, so no copy of this commit can exist.
+  const puts = reasons.slice(0, count);
+  if (reasons[count]?.Code === 'ConditionalCheckFailed' && puts.every((reason) => reason.Code === 'None')) return [];
+  const ids = puts.map((reason) => reason.Item?.[attributes.id]?.S);
   return ids.every((id) => id !== undefined) && ids.length === count ? (ids as string[]) : undefined;
 }

@@ -80,18 +80,21 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
     // would come back in the first batch, to be thrown away (measured: loads ran at 0.22x the raw client).
     const last = afterSequence + limit;
     const cursor = commits.find({ k: key, l: { $gt: afterSequence }, f: { $lte: last } }).sort({ l: 1 }).batchSize(Math.min(limit, 1000));
-    try {
-      for await (const commit of cursor) {
-        // Decode only the events of the page, not the whole commit.
-        for (const event of fromDocument(commit, afterSequence, last)) {
-          if (events.length < limit) events.push(event);
+    // The cursor's batches are requests too: a connection lost between them is worth another try.
+    return run('a read', async () => {
+      try {
+        for await (const commit of cursor) {
+          // Decode only the events of the page, not the whole commit.
+          for (const event of fromDocument(commit, afterSequence, last)) {
+            if (events.length < limit) events.push(event);
+          }
+          if (events.length === limit) break;
         }
-        if (events.length === limit) break;
+      } finally {
+        await cursor.close();
       }
-    } finally {
-      await cursor.close();
-    }
-    return events;
+      return events;
+    });
   }
 
   async function lastSequence(key: string): Promise<number> {
