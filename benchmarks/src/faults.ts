@@ -11,7 +11,7 @@ type Fault = 'reply lost' | 'request lost';
 const FORMS = ['exact', 'zero', 'no_stream', 'exists', 'any'] as const;
  /** A round with no answer by then is a violation of its own. */
 const HANG_MS = 20_000;
-type Outcome = 'acknowledged' | 'conflict' | 'retryable error' | 'other error';
+type Outcome = 'acknowledged' | 'conflict' | 'retryable error' | 'outcome unknown' | `outcome unknown (${string})` | 'other error';
 
 /** One append through the proxy with a fault armed for its next request; returns its outcome and any violation. */
 async function round(faulty: EventStore, clean: EventStore, proxy: FaultProxy, fault: Fault) {
@@ -37,7 +37,11 @@ async function round(faulty: EventStore, clean: EventStore, proxy: FaultProxy, f
     outcome = 'acknowledged';
   } catch (caught) {
     error = caught;
-    outcome = isConcurrencyError(caught) ? 'conflict' : isDriverError(caught) && caught.retryable ? 'retryable error' : 'other error';
+    outcome = isConcurrencyError(caught) ? 'conflict'
+      : !isDriverError(caught) ? 'other error'
+      : caught.retryable ? 'retryable error'
+      : /whether it is stored is unknown/.test(caught.message) ? 'outcome unknown'
+      : 'other error';
   }
   const stored: StoredEvent[] = [];
   for await (const event of clean.readStream(key)) stored.push(event);
@@ -46,10 +50,12 @@ async function round(faulty: EventStore, clean: EventStore, proxy: FaultProxy, f
   const violation =
     new Set(stored.map((event) => event.id)).size !== stored.length ? 'an id stored twice'
     : outcome === 'acknowledged' && mine.length !== size ? `acknowledged, ${mine.length} of ${size} events stored`
-    : outcome !== 'acknowledged' && mine.length > 0 ? `${outcome} (${(error as Error).message}), yet stored`
+    : outcome !== 'acknowledged' && outcome !== 'outcome unknown' && mine.length > 0 ? `${outcome} (${(error as Error).message}), yet stored`
+    : outcome === 'outcome unknown' && mine.length !== 0 && mine.length !== size ? 'part of a commit stored'
     : outcome === 'conflict' && !staleAllowed ? 'a conflict with no other writer'
     : outcome === 'other error' ? `unexpected error: ${(error as Error).message}`
     : undefined;
+  if (outcome === 'outcome unknown') outcome = mine.length > 0 ? 'outcome unknown (stored when read)' : 'outcome unknown (not stored when read)';
   return { outcome, violation: violation && `${form}, ${size} event(s), ${fault}${rival ? ', rival first' : ''}: ${violation}` };
 }
 

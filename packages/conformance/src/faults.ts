@@ -80,6 +80,8 @@ export function faultCases({ it, faulty }: SuiteContext): void {
           return driver.putEvents(events, options);
         },
       }),
+      // Up to about 4 s of retries: a one-node test server is unreachable until its client reconnects.
+      { retry: { attempts: 8, firstDelayMs: 50, maxDelayMs: 1000 } },
     );
     const before = injector.injected();
     return { store, injected: () => injector.injected() - before };

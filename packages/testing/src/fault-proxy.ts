@@ -32,6 +32,16 @@ export interface FaultProxy {
 
 type Armed = 'drop-reply' | 'drop-request' | undefined;
 
+export interface FaultProxyOptions {
+  /** The first connections accepted are never faulted. */
+  spareConnections?: number;
+  /**
+   * Only a request whose first chunk passes this test meets an armed fault; others pass as if none
+   * were armed. E.g. only a Cassandra client's BATCH and EXECUTE frames, never its control queries.
+   */
+  faultable?: (chunk: Buffer) => boolean;
+}
+
 /**
  * Starts a {@link FaultProxy} to `target` on a free loopback port.
  *
@@ -42,7 +52,8 @@ type Armed = 'drop-reply' | 'drop-request' | undefined;
  * proxy.dropNextReply(); // the next request lands, its reply is lost
  * ```
  */
-export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
+export async function startFaultProxy(target: { host: string; port: number }, options: FaultProxyOptions = {}): Promise<FaultProxy> {
+  const spare = options.spareConnections ?? 0;
   const counts: FaultCounts = { connections: 0, droppedReplies: 0, droppedRequests: 0 };
   const sockets = new Set<Socket>();
   let armed: Armed;
@@ -59,7 +70,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   }
 
   const server = createServer((client) => {
-    counts.connections++;
+    const spared = counts.connections++ < spare;
     const upstream = connect(target.port, target.host);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -76,8 +87,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     const toServer = forwarder(upstream);
     const toClient = forwarder(client);
     client.on('data', (chunk: Buffer) => {
-      const fault = armed;
-      armed = undefined;
+      const eligible = !spared && (options.faultable?.(chunk) ?? true);
+      const fault = eligible ? armed : undefined;
+      if (eligible) armed = undefined;
       if (fault === 'drop-request') {
         counts.droppedRequests++;
         return reset();
