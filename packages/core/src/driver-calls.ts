@@ -49,7 +49,9 @@ export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {
     try {
       return await run();
     } catch (error) {
-      throw asKeyventError(driver.name, operation, error);
+      if (isKeyventError(error)) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new DriverError(driver.name, `${operation} failed: ${reason}`, { cause: error });
     }
   }
 
@@ -71,13 +73,6 @@ export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {
   }
 
   return { operation, call, lastSequence, close, isClosing: () => closing !== undefined };
-}
-
-/** A keyvent error passes through; anything else becomes a DriverError naming the driver and the operation. */
-export function asKeyventError(driver: string, operation: string, error: unknown): unknown {
-  if (isKeyventError(error)) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new DriverError(driver, `${operation} failed: ${reason}`, { cause: error });
 }
 
 /** Finds the last existing sequence by galloping then bisecting: about 2·log2(n) checks. */

@@ -162,6 +162,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   async function putSettled(stored: StoredEvent[], putOptions: PutEventsOptions | undefined, expected: ExpectedVersion) {
     const first = stored[0]!;
     const base = first.sequence - 1;
+    const atSequences = () => driver.fetchEvents(first.key, base, stored.length);
     let found: readonly string[] | undefined;
     try {
       await gate.call('putEvents', async () => {
@@ -172,7 +173,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
           // Ids the driver returned rule the commit out at no cost; a match is confirmed on the events.
           found = error.storedIds;
           if (found !== undefined && !sameIds(found, stored)) throw error;
-          const events = await driver.fetchEvents(first.key, base, stored.length);
+          const events = await atSequences();
           found = idsOf(events);
           if (!isSameCommit(events, stored)) throw error;
         }
@@ -180,7 +181,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     } catch (error) {
       if (isConcurrencyError(error)) throw await conflict(first.key, expected, base, error, found);
       if (!isDriverError(error)) throw error;
-      const events = await readBack(stored, error);
+      const events = await readBack(atSequences, first, error);
       if (isSameCommit(events, stored)) return;
       if (events.length > 0) throw await conflict(first.key, expected, base, error, idsOf(events));
       // A retryable failure may be a timeout whose request still lands: not stored yet is not refused.
@@ -190,10 +191,9 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   }
 
   /** The events at a failed commit's sequences; if they cannot be read, the caller is told the outcome is unknown. */
-  async function readBack(stored: StoredEvent[], failure: DriverError): Promise<StoredEvent[]> {
-    const first = stored[0]!;
+  async function readBack(atSequences: () => Promise<StoredEvent[]>, first: StoredEvent, failure: DriverError): Promise<StoredEvent[]> {
     try {
-      return await gate.call('fetchEvents', () => driver.fetchEvents(first.key, first.sequence - 1, stored.length));
+      return await gate.call('fetchEvents', atSequences);
     } catch (readError) {
       throw outcomeUnknown(first, failure, `it could not be read back (${readError instanceof Error ? readError.message : String(readError)})`);
     }

@@ -32,16 +32,6 @@ export interface FaultProxy {
 
 type Armed = 'drop-reply' | 'drop-request' | undefined;
 
-export interface FaultProxyOptions {
-  /** The first connections accepted are never faulted. */
-  spareConnections?: number;
-  /**
-   * Only a request whose first chunk passes this test meets an armed fault; others pass as if none
-   * were armed. E.g. only a Cassandra client's BATCH and EXECUTE frames, never its control queries.
-   */
-  faultable?: (chunk: Buffer) => boolean;
-}
-
 /**
  * Starts a {@link FaultProxy} to `target` on a free loopback port.
  *
@@ -52,8 +42,7 @@ export interface FaultProxyOptions {
  * proxy.dropNextReply(); // the next request lands, its reply is lost
  * ```
  */
-export async function startFaultProxy(target: { host: string; port: number }, options: FaultProxyOptions = {}): Promise<FaultProxy> {
-  const spare = options.spareConnections ?? 0;
+export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
   const counts: FaultCounts = { connections: 0, droppedReplies: 0, droppedRequests: 0 };
   const sockets = new Set<Socket>();
   let armed: Armed;
@@ -70,7 +59,7 @@ export async function startFaultProxy(target: { host: string; port: number }, op
   }
 
   const server = createServer((client) => {
-    const spared = counts.connections++ < spare;
+    counts.connections++;
     const upstream = connect(target.port, target.host);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -87,9 +76,8 @@ export async function startFaultProxy(target: { host: string; port: number }, op
     const toServer = forwarder(upstream);
     const toClient = forwarder(client);
     client.on('data', (chunk: Buffer) => {
-      const eligible = !spared && (options.faultable?.(chunk) ?? true);
-      const fault = eligible ? armed : undefined;
-      if (eligible) armed = undefined;
+      const fault = armed;
+      armed = undefined;
       if (fault === 'drop-request') {
         counts.droppedRequests++;
         return reset();

@@ -1,5 +1,5 @@
 export * from './backends.js';
 export { images } from './images.js';
 export { startBackend, startLocalServer, startPreparedBackend, type RunningBackend } from './start-backend.js';
-export { startFaultProxy, type FaultCounts, type FaultProxy, type FaultProxyOptions } from './fault-proxy.js';
+export { startFaultProxy, type FaultCounts, type FaultProxy } from './fault-proxy.js';
 export { proxyBackend } from './proxied-backend.js';

@@ -1,5 +1,5 @@
 import type { BackendName, Connections } from './backends.js';
-import { startFaultProxy, type FaultProxy, type FaultProxyOptions } from './fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 
 type Address = { host: string; port: number };
 
@@ -40,8 +40,8 @@ function fromUrl(url: string): Address {
  * const driver = createDynamoDbDriver({ tableName, clientConfig: connection });
  * ```
  */
-export async function proxyBackend<N extends BackendName>(name: N, connection: Connections[N], options?: FaultProxyOptions) {
+export async function proxyBackend<N extends BackendName>(name: N, connection: Connections[N]) {
   const { target, through } = addressing[name] as (typeof addressing)[N];
-  const proxy: FaultProxy = await startFaultProxy(target(connection), options);
+  const proxy: FaultProxy = await startFaultProxy(target(connection));
   return { proxy, connection: through(connection, proxy) };
 }
