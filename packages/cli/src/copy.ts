@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EventStore, StoredEvent } from '@keyvent/core';
 import { forEachConcurrently } from './concurrently.js';
+import { CommandError } from './errors.js';
 
 export interface CopyOptions {
   /** Only streams whose keys start with this. */
@@ -30,7 +31,7 @@ export interface VerifyReport {
 }
 
 /** A copy that cannot go on (the target holds events the source does not), or whose verification failed. */
-export class CopyError extends Error {
+export class CopyError extends CommandError {
   override name = 'CopyError';
 }
 

@@ -1,11 +1,10 @@
-import { CommanderError } from 'commander';
 import { describeFailure } from './failure.js';
 import { createProgram } from './program.js';
 
 /**
- * Runs the `keyvent` command on `argv` as the binary does and resolves to its exit code. Whatever it
- * prints on failure goes to stderr with its secrets masked: commander's own messages (printed, masked,
- * by the program before it rejects) and keyvent's errors (through {@link describeFailure}).
+ * Runs the `keyvent` command on `argv` as the binary does and resolves to its exit code (see
+ * {@link describeFailure}). Whatever it prints on failure goes to stderr with its secrets masked:
+ * commander's own messages (printed, masked, by the program before it rejects) and keyvent's errors.
  *
  * @example
  * ```ts
@@ -13,13 +12,15 @@ import { createProgram } from './program.js';
  * ```
  */
 export async function runKeyvent(argv: readonly string[]): Promise<number> {
+  // On Node 20 the AWS SDK warns, in eight lines on stderr, that its releases after January 2027 need
+  // Node 22: news for whoever picks the SDK's version (this package's ranges), noise under each command.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     await createProgram().parseAsync(argv);
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
     const { text, exitCode } = describeFailure(error);
-    process.stderr.write(`${text}\n`);
+    if (text) process.stderr.write(`${text}\n`);
     return exitCode;
   }
 }

@@ -1,122 +1,85 @@
-import { resolve } from 'node:path';
-import { createMemoryDriver, createStore, DriverError, isKeyventError, type EventStore, type KeyValueDriver } from '@keyvent/core';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createMemoryDriver, createStore, DriverError, isKeyventError, isValidationError, type EventStore, type KeyValueDriver } from '@keyvent/core';
+import { storeNotFound, UsageError } from './errors.js';
+import { openAzureTables, openCassandra, openDynamoDb, openMongoDb } from './server-stores.js';
 
-/** A mistake in what the user typed: printed as one line, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
+/** The store URL forms, for help texts. */
 export const STORE_URL_HELP = `Stores are named by URL:
-  level:DIR                              an embedded LevelDB store in DIR (created if missing)
+  level:DIR                              an embedded LevelDB store in DIR
   memory:                                an empty in-memory store
   dynamodb://HOST:PORT/TABLE             DynamoDB at http://HOST:PORT (e.g. DynamoDB Local); credentials and
-  dynamodb:TABLE                         region from the AWS environment; the table is created if missing
-  mongodb://HOST:PORT/DATABASE           MongoDB (collection "events"; indexes created if missing)
-  cassandra://HOST:PORT/KEYSPACE[?dc=D]  Cassandra (keyspace and table created if missing; dc default datacenter1)
-  azure-tables:TABLE                     Azure Tables; the connection string from KEYVENT_AZURE_TABLES_CONNECTION`;
+  dynamodb:TABLE                         region from the AWS environment
+  mongodb://HOST:PORT/DATABASE           MongoDB (collection "events")
+  cassandra://HOST:PORT/KEYSPACE[?dc=D]  Cassandra (table "events"; dc default datacenter1)
+  azure-tables:TABLE                     Azure Tables; the connection string from KEYVENT_AZURE_TABLES_CONNECTION
+Only append, the copy target, demo and bench create a store (directory, table, keyspace, indexes) that
+is missing; the other commands fail and create nothing. Server stores need their packages beside
+@keyvent/cli, e.g. npm install @keyvent/dynamodb @aws-sdk/client-dynamodb.`;
+
+/** How {@link openStore} opens a store. */
+export interface OpenStoreOptions {
+  /**
+   * Create what the store needs when it is missing: the LevelDB directory, the DynamoDB or Azure table,
+   * the Cassandra keyspace and table, the MongoDB indexes. Default true. When false nothing is created:
+   * a missing store fails with a `DriverError` that says how to create it.
+   */
+  create?: boolean;
+}
 
 /**
- * Opens the store a URL names. Backend SDKs load only when their scheme is used. Secrets never sit in
- * the URL: the Azure connection string comes from the environment, AWS credentials from the SDK's chain.
+ * Opens the store a URL names. Backend SDKs load only when their scheme is used, and a missing one is
+ * named with the `npm install` that brings it. Secrets never sit in the URL: the Azure connection
+ * string comes from the environment, AWS credentials from the SDK's chain. Clients created here give
+ * up connecting within seconds.
+ *
+ * @throws UsageError for a URL that names no store (an invalid name in it included).
+ * @throws DriverError when the store cannot be opened, or is missing and `create` is false.
+ * @example
+ * ```ts
+ * const store = await openStore('level:./data', { create: false });
+ * ```
  */
-export async function openStore(url: string): Promise<EventStore> {
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<EventStore> {
   try {
-    return createStore(await openDriver(url));
+    return createStore(await openDriver(url, options.create ?? true));
   } catch (error) {
+    if (isValidationError(error)) throw new UsageError(`${error.message} (in ${url})`);
     if (error instanceof UsageError || isKeyventError(error)) throw error;
     const scheme = /^([a-z-]+):/.exec(url)?.[1] ?? 'store';
     throw new DriverError(scheme, `cannot open ${url}: ${(error as Error).message}`, { cause: error });
   }
 }
 
-async function openDriver(url: string): Promise<KeyValueDriver> {
+async function openDriver(url: string, create: boolean): Promise<KeyValueDriver> {
   const scheme = /^([a-z-]+):/.exec(url)?.[1];
   const rest = url.slice((scheme?.length ?? 0) + 1);
   switch (scheme) {
-    case 'level': {
-      if (!rest) throw new UsageError('level: needs a directory, e.g. level:./data');
-      const { createLevelDriver } = await import('@keyvent/level');
-      return createLevelDriver({ location: resolve(rest) });
-    }
+    case 'level':
+      return openLevel(rest, create);
     case 'memory':
       return createMemoryDriver();
     case 'dynamodb':
-      return openDynamoDb(url, rest);
+      return openDynamoDb(url, rest, create);
     case 'mongodb':
-      return openMongoDb(url);
+      return openMongoDb(url, create);
     case 'cassandra':
-      return openCassandra(url);
+      return openCassandra(url, create);
     case 'azure-tables':
-      return openAzureTables(rest);
+      return openAzureTables(rest, create);
     default:
       throw new UsageError(`${JSON.stringify(url)} is not a store URL\n${STORE_URL_HELP}`);
   }
 }
 
-function parsed(url: string): URL {
-  try {
-    return new URL(url);
-  } catch {
-    throw new UsageError(`${JSON.stringify(url)} is not a valid URL`);
+async function openLevel(directory: string, create: boolean): Promise<KeyValueDriver> {
+  if (!directory) throw new UsageError('level: needs a directory, e.g. level:./data');
+  const location = resolve(directory);
+  // Checked here: classic-level's createIfMissing: false still makes the directory, with LevelDB's LOCK
+  // and LOG files, before it fails. CURRENT is the file LevelDB itself looks for.
+  if (!create && !existsSync(join(location, 'CURRENT'))) {
+    throw storeNotFound('level', `no LevelDB store in ${JSON.stringify(location)}`, 'createLevelDriver({ location }) from @keyvent/level');
   }
-}
-
-function pathName(url: URL, what: string, example: string): string {
-  const name = decodeURIComponent(url.pathname.slice(1));
-  if (!name) throw new UsageError(`${url.protocol} needs a ${what}, e.g. ${example}`);
-  return name;
-}
-
-async function openDynamoDb(url: string, rest: string): Promise<KeyValueDriver> {
-  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-  const { createDynamoDbDriver, createDynamoDbTable } = await import('@keyvent/dynamodb');
-  let tableName = rest;
-  let config = {};
-  if (rest.startsWith('//')) {
-    const target = parsed(url);
-    tableName = pathName(target, 'table', 'dynamodb://localhost:8000/events');
-    config = {
-      endpoint: `http://${target.host}`,
-      region: process.env.AWS_REGION ?? 'us-east-1',
-      credentials: {
-        accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-        secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-      },
-    };
-  }
-  if (!tableName) throw new UsageError('dynamodb: needs a table, e.g. dynamodb:events');
-  const client = new DynamoDBClient(config);
-  await createDynamoDbTable(client, tableName);
-  return createDynamoDbDriver({ client, tableName });
-}
-
-async function openMongoDb(url: string): Promise<KeyValueDriver> {
-  const { MongoClient } = await import('mongodb');
-  const { createMongoDbDriver, createMongoDbIndexes } = await import('@keyvent/mongodb');
-  const database = pathName(parsed(url), 'database', 'mongodb://localhost:27017/app');
-  const client = new MongoClient(url);
-  await createMongoDbIndexes(client.db(database).collection('events'));
-  const driver = createMongoDbDriver({ client, database });
-  return { ...driver, close: async () => (await driver.close(), await client.close()) };
-}
-
-async function openCassandra(url: string): Promise<KeyValueDriver> {
-  const { Client } = await import('cassandra-driver');
-  const { createCassandraDriver, createCassandraSchema } = await import('@keyvent/cassandra');
-  const target = parsed(url);
-  const keyspace = pathName(target, 'keyspace', 'cassandra://localhost:9042/app');
-  const client = new Client({ contactPoints: [target.host], localDataCenter: target.searchParams.get('dc') ?? 'datacenter1' });
-  await createCassandraSchema(client, { keyspace });
-  const driver = createCassandraDriver({ client, keyspace });
-  return { ...driver, close: async () => (await driver.close(), await client.shutdown()) };
-}
-
-async function openAzureTables(table: string): Promise<KeyValueDriver> {
-  const connectionString = process.env.KEYVENT_AZURE_TABLES_CONNECTION;
-  if (!connectionString) throw new UsageError('azure-tables: set KEYVENT_AZURE_TABLES_CONNECTION to the connection string');
-  if (!table) throw new UsageError('azure-tables: needs a table, e.g. azure-tables:events');
-  const { createAzureTablesDriver, createAzureTablesTable } = await import('@keyvent/azure-tables');
-  const insecure = /DefaultEndpointsProtocol=http;|=http:\/\//.test(connectionString);
-  const client = await createAzureTablesTable(connectionString, table, { allowInsecureConnection: insecure });
-  return createAzureTablesDriver({ client });
+  const { createLevelDriver } = await import('@keyvent/level');
+  return createLevelDriver({ location });
 }

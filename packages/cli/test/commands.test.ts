@@ -1,20 +1,37 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { MongoClient } from 'mongodb';
 import { startBackend, type RunningBackend } from '@keyvent/testing';
 import { CopyError } from '../src/copy.js';
+import { UsageError } from '../src/errors.js';
 import { describeFailure } from '../src/failure.js';
 import { createProgram } from '../src/program.js';
-import { openStore, UsageError } from '../src/store-url.js';
+import { openStore } from '../src/store-url.js';
 
 const root = mkdtempSync(join(tmpdir(), 'keyvent-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function keyvent(...args: string[]): Promise<string[]> {
+  return keyventWithStdin(Readable.from([]), ...args);
+}
+
+async function keyventWithStdin(stdin: Readable, ...args: string[]): Promise<string[]> {
   const lines: string[] = [];
-  await createProgram((line) => lines.push(line)).exitOverride().parseAsync(['node', 'keyvent', ...args]);
+  await createProgram((line) => lines.push(line), stdin).exitOverride().parseAsync(['node', 'keyvent', ...args]);
   return lines;
+}
+
+/** The message of the error `keyvent …` fails with, as the command prints it. */
+async function failureText(...args: string[]): Promise<string> {
+  const error = await keyvent(...args).then(() => undefined, (caught: unknown) => caught);
+  expect(error).toBeDefined();
+  return describeFailure(error).text;
 }
 
 describe('keyvent commands on a LevelDB store', () => {
@@ -58,6 +75,32 @@ describe('keyvent commands on a LevelDB store', () => {
     for (const row of rows) expect(Number(row.split(' | ')[3]!.replaceAll(',', ''))).toBeGreaterThan(0);
   }, 60_000);
 
+  it('append - takes the data from stdin: 200 KB of JSON, more than a command line holds', async () => {
+    const data = { items: Array.from({ length: 2000 }, (_, i) => ({ sku: `sku-${i}`, note: 'x'.repeat(80), amount: i })) };
+    const json = JSON.stringify(data);
+    expect(json.length).toBeGreaterThan(200_000);
+    // Through a real pipe: the stdout of `cat`.
+    const file = join(root, 'big.json');
+    writeFileSync(file, json);
+    const cat = spawn('cat', [file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    expect(await keyventWithStdin(cat.stdout, 'append', 'big-1', 'Imported', '-', '-s', store)).toEqual(['appended big-1#1 (Imported)']);
+    const [event] = (await keyvent('read', 'big-1', '-s', store, '--json')).map((line) => JSON.parse(line));
+    expect(event.data).toEqual(data);
+  });
+
+  it('the commands that only read create nothing: a missing LevelDB directory is one line naming it', async () => {
+    const missing = join(root, 'typo-dir');
+    const line = `keyvent: [level] no LevelDB store in ${JSON.stringify(missing)}; this command creates nothing: create it with createLevelDriver({ location }) from @keyvent/level, or append to it or copy into it with keyvent`;
+    for (const args of [['streams'], ['read', 'k'], ['tail', 'k', '--limit', '1']]) expect(await failureText(...args, '-s', `level:${missing}`)).toBe(line);
+    const target = join(root, 'copy-target-never-made');
+    expect(await failureText('copy', `level:${missing}`, `level:${target}`, '--no-progress')).toBe(line);
+    expect(existsSync(missing)).toBe(false);
+    expect(existsSync(target)).toBe(false);
+    // A directory that holds no LevelDB database is refused too, and left as it is.
+    expect(await failureText('streams', '-s', `level:${root}`)).toContain(`no LevelDB store in ${JSON.stringify(root)}`);
+    expect(existsSync(join(root, 'LOCK'))).toBe(false);
+  });
+
   it('says what is wrong with bad input, as a UsageError', async () => {
     // The parser's own words differ between V8 versions (Node 24 adds "(line 1 column 2)"): match the start.
     const badJson = await keyvent('append', 'k', 'T', '{bad', '-s', store).catch((error: unknown) => error);
@@ -75,6 +118,24 @@ describe('keyvent on DynamoDB Local, by URL', () => {
   }, 60_000);
   afterAll(() => backend?.stop());
   const dynamodb = (table: string) => `dynamodb://${new URL(backend.connection.endpoint).host}/${table}`;
+
+  it('the commands that only read create no table: a missing one is one line naming createDynamoDbTable', async () => {
+    const host = new URL(backend.connection.endpoint).host;
+    const line = `keyvent: [dynamodb] no table "cli-typo-table" at ${host}; this command creates nothing: create it with createDynamoDbTable(client, "cli-typo-table") from @keyvent/dynamodb, or append to it or copy into it with keyvent`;
+    for (const args of [['streams'], ['read', 'k'], ['tail', 'k', '--limit', '1']]) expect(await failureText(...args, '-s', dynamodb('cli-typo-table'))).toBe(line);
+    expect(await failureText('copy', dynamodb('cli-typo-table'), dynamodb('cli-typo-target'), '--no-progress')).toBe(line);
+    const client = new DynamoDBClient(backend.connection);
+    try {
+      for (const table of ['cli-typo-table', 'cli-typo-target']) {
+        await expect(client.send(new DescribeTableCommand({ TableName: table }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      }
+    } finally {
+      client.destroy();
+    }
+    // append creates it.
+    expect(await keyvent('append', 'k', 'T', '1', '-s', dynamodb('cli-typo-table'))).toEqual(['appended k#1 (T)']);
+    expect(await keyvent('streams', '-s', dynamodb('cli-typo-table'))).toEqual(['k']);
+  }, 60_000);
 
   it('copies a LevelDB store to DynamoDB with ids and timestamps, resumes, and verifies', async () => {
     const source = `level:${join(root, 'copy-source')}`;
@@ -141,6 +202,52 @@ describe('keyvent on DynamoDB Local, by URL', () => {
       expect(lines.map((event) => [event.sequence, event.data.n])).toEqual([[2, 2], [3, 3]]);
     }
   }, 60_000);
+});
+
+describe('keyvent on Azurite, by URL', () => {
+  let backend: RunningBackend<'azure-tables'>;
+  beforeAll(async () => {
+    backend = await startBackend('azure-tables');
+    process.env.KEYVENT_AZURE_TABLES_CONNECTION = backend.connection.connectionString;
+  }, 60_000);
+  afterAll(async () => {
+    delete process.env.KEYVENT_AZURE_TABLES_CONNECTION;
+    await backend?.stop();
+  });
+
+  it('the commands that only read create no table: a missing one is one line naming createAzureTablesTable', async () => {
+    const line =
+      'keyvent: [azure-tables] no table "clitypotable"; this command creates nothing: create it with createAzureTablesTable(connectionString, "clitypotable") from @keyvent/azure-tables, or append to it or copy into it with keyvent';
+    for (const args of [['streams'], ['read', 'k'], ['tail', 'k', '--limit', '1']]) expect(await failureText(...args, '-s', 'azure-tables:clitypotable')).toBe(line);
+    const client = TableClient.fromConnectionString(backend.connection.connectionString, 'clitypotable', { allowInsecureConnection: true });
+    await expect(client.listEntities().byPage().next()).rejects.toMatchObject({ statusCode: 404 });
+    expect(await keyvent('append', 'k', 'T', '1', '-s', 'azure-tables:clitypotable')).toEqual(['appended k#1 (T)']);
+    expect(await keyvent('read', 'k', '-s', 'azure-tables:clitypotable', '--json')).toHaveLength(1);
+  });
+});
+
+describe('keyvent on MongoDB, by URL', () => {
+  let backend: RunningBackend<'mongodb'>;
+  beforeAll(async () => {
+    backend = await startBackend('mongodb');
+  }, 60_000);
+  afterAll(() => backend?.stop());
+  const mongodb = (database: string) => `${backend.connection.uri.replace(/\/$/, '')}/${database}`;
+
+  it('the commands that only read create nothing: a database without the collection is one line naming createMongoDbIndexes', async () => {
+    const line =
+      'keyvent: [mongodb] no collection "events" in database "clitypo"; this command creates nothing: create it with createMongoDbIndexes(collection) from @keyvent/mongodb, or append to it or copy into it with keyvent';
+    for (const args of [['streams'], ['read', 'k'], ['tail', 'k', '--limit', '1']]) expect(await failureText(...args, '-s', mongodb('clitypo'))).toBe(line);
+    const client = new MongoClient(backend.connection.uri);
+    try {
+      expect(await client.db('clitypo').listCollections().toArray()).toEqual([]);
+      expect(await keyvent('append', 'k', 'T', '1', '-s', mongodb('clitypo'))).toEqual(['appended k#1 (T)']);
+      expect((await client.db('clitypo').collection('events').listIndexes().toArray()).map(({ name }) => name)).toContain('stream_sequences');
+    } finally {
+      await client.close();
+    }
+    expect(await keyvent('streams', '-s', mongodb('clitypo'))).toEqual(['k']);
+  });
 });
 
 describe('secrets in store URLs and connection strings', () => {
