@@ -171,7 +171,18 @@ function toEvent(key: string, row: Row): StoredEvent {
 
 /** Runs a request; a transient cluster failure or a lost connection becomes a retryable DriverError. */
 function run<T>(what: string, request: () => Promise<T>): Promise<T> {
-  return runBackendRequest(NAME, what, request, isTransient);
+  return runBackendRequest(NAME, what, request, isTransient, describe);
+}
+
+/**
+ * The client's NoHostAvailableError prints each host's error whole, stack included: say instead, per
+ * host tried, what it answered.
+ */
+function describe(error: Error): string {
+  const { innerErrors } = error as { innerErrors?: Record<string, Error | undefined> };
+  if (error.name !== 'NoHostAvailableError' || !innerErrors) return error.message;
+  const hosts = Object.entries(innerErrors).map(([host, inner]) => `${host}: ${inner?.message ?? 'failed'}`);
+  return `no host could serve it (${hosts.join('; ') || 'none to try'})`;
 }
 
 function isTransient(error: unknown): boolean {

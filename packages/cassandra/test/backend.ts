@@ -1,14 +1,63 @@
 import { randomUUID } from 'node:crypto';
-import { Client, type ClientOptions } from 'cassandra-driver';
+import { Client, types, type ClientOptions } from 'cassandra-driver';
 import { createCassandraSchema } from '@keyvent/cassandra';
-import { startPreparedBackend } from '@keyvent/testing';
+import { startCassandraCluster, startPreparedBackend, type CassandraCluster } from '@keyvent/testing';
+
+const freshKeyspace = () => `keyvent_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
 
 /** Starts (or finds) a real Cassandra and makes a fresh keyspace on it. */
 export function cassandraForTests(extra: Partial<ClientOptions> = {}) {
   return startPreparedBackend('cassandra', async ({ connection }) => {
     const client = new Client({ ...connection, ...extra });
-    const keyspace = `keyvent_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+    const keyspace = freshKeyspace();
     await createCassandraSchema(client, { keyspace });
     return { client, keyspace };
   });
+}
+
+/**
+ * A Cassandra cluster as production runs it: three nodes started here on 127.0.0.1-3 (or the cluster
+ * that KEYVENT_CASSANDRA_CONTACT_POINTS names), and a fresh keyspace replicated to three of them (or to
+ * every node of a smaller cluster).
+ */
+export async function cassandraClusterForTests(extra: Partial<ClientOptions> = {}) {
+  const external = process.env.KEYVENT_CASSANDRA_CONTACT_POINTS;
+  const cluster: Pick<CassandraCluster, 'connection' | 'description' | 'stop'> & { nodes?: CassandraCluster['nodes'] } = external
+    ? { connection: { contactPoints: external.split(','), localDataCenter: 'datacenter1' }, description: `the cluster at ${external}`, stop: async () => {} }
+    : await startCassandraCluster({ nodes: 3 });
+  console.info(`cassandra cluster: ${cluster.description}`);
+  const client = new Client({ ...cluster.connection, ...extra });
+  try {
+    await client.connect();
+    const replicationFactor = Math.min(3, client.hosts.length);
+    const keyspace = freshKeyspace();
+    await createCassandraSchema(client, { keyspace, replication: `{'class': 'SimpleStrategy', 'replication_factor': ${replicationFactor}}` });
+    return { cluster, client, keyspace, replicationFactor };
+  } catch (error) {
+    await client.shutdown();
+    await cluster.stop();
+    throw error;
+  }
+}
+
+/**
+ * Waits until each node, as coordinator, sees every replica of `keyspace` alive, as an operator waits
+ * for a restarted node to show as up on every peer before touching the next: a read at ALL that a node
+ * coordinates is refused as unavailable while it still holds a peer down. Returns how long it took.
+ */
+export async function waitUntilEveryNodeSeesAll(client: Client, keyspace: string, timeoutMs = 90_000): Promise<number> {
+  const started = Date.now();
+  const options = { consistency: types.consistencies.all, prepare: true };
+  for (const host of client.hosts.values()) {
+    for (;;) {
+      try {
+        await client.execute(`SELECT key FROM ${keyspace}.events LIMIT 1`, [], { ...options, host });
+        break;
+      } catch (error) {
+        if (Date.now() - started > timeoutMs) throw new Error(`${host.address} still sees a replica down after ${timeoutMs / 1000} s`, { cause: error });
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+  return Date.now() - started;
 }

@@ -1,28 +1,34 @@
-import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from 'cassandra-driver';
 import { createCassandraDriver } from '@keyvent/cassandra';
 import { registerConformanceSuite } from '@keyvent/conformance';
-import type { RunningBackend } from '@keyvent/testing';
-import { cassandraForTests } from './backend.js';
+import { cassandraClusterForTests } from './backend.js';
 
-let backend: RunningBackend<'cassandra'>;
+// On a three-node cluster at replication factor 3, QUORUM and SERIAL (the driver's defaults), as in
+// production: a single node makes every quorum one replica and Paxos never waits for a peer.
+let cluster: Awaited<ReturnType<typeof cassandraClusterForTests>>['cluster'];
 let client: Client;
 let keyspace: string;
 
 beforeAll(async () => {
-  ({ backend, client, keyspace } = await cassandraForTests());
-}, 180_000);
+  ({ cluster, client, keyspace } = await cassandraClusterForTests());
+}, 240_000);
 afterAll(async () => {
   await client?.shutdown();
-  await backend?.stop();
+  await cluster?.stop();
+}, 60_000);
+
+it('runs on three live nodes, with the keyspace on three replicas', async () => {
+  expect(client.hosts.values().filter((host) => host.isUp())).toHaveLength(3);
+  const row = (await client.execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [keyspace])).first();
+  expect(row.get('replication')).toMatchObject({ replication_factor: '3' });
 });
 
 // Not the `faults` concern: through the fault proxy, cassandra-driver 4.10 is not stable enough to test
 // keyvent with. A reset that meets its control connection's refresh throws a TypeError from inside the
 // driver ("Cannot read properties of null (reading 'endpoint')", control-connection.js), and after many
-// resets the client keeps the process alive past shutdown(). `pnpm faults -- --backend cassandra` runs the
-// same faults as a soak outside Jest (see RELIABILITY.md).
+// resets the client keeps the process alive past shutdown(). cluster-faults.test.ts kills nodes instead.
 registerConformanceSuite({ describe, it, beforeAll, afterAll }, {
-  name: 'cassandra',
+  name: 'cassandra (3 nodes, RF 3)',
   createDriver: () => createCassandraDriver({ client, keyspace }),
 });

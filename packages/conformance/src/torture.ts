@@ -1,17 +1,38 @@
 import { randomUUID } from 'node:crypto';
-import { isConcurrencyError, type EventStore } from '@keyvent/core';
+import { isConcurrencyError, isDriverError, type EventStore } from '@keyvent/core';
 
 export interface TortureOptions {
   /** Concurrent writers. Default 32. */
   writers?: number;
   /** Streams they all write to. Default 4. */
   streams?: number;
-  /** Successful appends each writer makes before it stops. Default 100. */
+  /** Successful appends each writer makes before it stops. Default 100; unbounded with `signal`. */
   appendsPerWriter?: number;
   /** Each append holds 1 to this many events. Default 3. */
   maxEventsPerAppend?: number;
   /** Prefix of the stream keys (a random suffix is added). */
   keyPrefix?: string;
+  /** Writers stop when it aborts (then `appendsPerWriter` bounds them only if given). */
+  signal?: AbortSignal;
+  /**
+   * Faults are expected (a server killed, replies lost): an append that fails with a `DriverError` is
+   * recorded as of unknown outcome and the writer goes on, and the read-back checks that such a commit is
+   * stored whole or not at all. Without it, a `DriverError` ends the run.
+   */
+  faults?: boolean;
+}
+
+/** What became of one append, and what the read-back found of it. */
+export interface TortureCommit {
+  key: string;
+  /** The version the writer expected. */
+  expectedVersion: number;
+  ids: string[];
+  outcome: 'acknowledged' | 'refused' | 'unknown';
+  /** The failure's message, for `unknown`. */
+  error?: string;
+  /** Whether its events were found stored. */
+  stored: boolean;
 }
 
 export interface TortureReport {
@@ -22,9 +43,13 @@ export interface TortureReport {
   acknowledgedEvents: number;
   /** Appends refused with a ConcurrencyError (and retried at the new version). */
   conflicts: number;
+  /** Appends that failed with a DriverError (only with `faults`): their outcome was not known to the writer. */
+  unknownOutcomes: number;
   /** Events read back from the streams afterwards. */
   storedEvents: number;
   durationMs: number;
+  /** Every append tried, in the order they ended. */
+  commits: TortureCommit[];
   /** Every broken rule found when reading back; empty when the store kept them all. */
   problems: string[];
 }
@@ -33,56 +58,100 @@ export interface TortureReport {
  * Many writers appending to the same few streams, each at the exact version it last saw, and retrying
  * at the actual version when it loses a race; afterwards every stream is read back and checked: sequences
  * consecutive from 1, no duplicate or lost event, every acknowledged event at the sequence it was given,
- * and nothing stored that was not acknowledged.
+ * nothing of a refused append stored, an append of unknown outcome stored whole or not at all, and
+ * nothing stored that no writer sent.
  */
 export async function runTorture(store: EventStore, options: TortureOptions = {}): Promise<TortureReport> {
-  const { writers = 32, streams: streamCount = 4, appendsPerWriter = 100, maxEventsPerAppend = 3 } = options;
+  const { writers = 32, streams: streamCount = 4, maxEventsPerAppend = 3, signal } = options;
+  const appendsPerWriter = options.appendsPerWriter ?? (signal ? Number.POSITIVE_INFINITY : 100);
   const run = `${options.keyPrefix ?? 'torture'}/${randomUUID()}`;
   const streams = Array.from({ length: streamCount }, (_, i) => `${run}/${i}`);
-  const acknowledged = new Map<string, { key: string; sequence: number }>();
-  let conflicts = 0;
-  let appends = 0;
+  const commits: TortureCommit[] = [];
   const started = performance.now();
+
+  /** The stream's version, asked again until the store answers (a killed server comes back). */
+  async function versionOf(key: string): Promise<number> {
+    for (;;) {
+      try {
+        return await store.streamVersion(key);
+      } catch (error) {
+        if (!options.faults || !isDriverError(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
 
   async function writer(w: number): Promise<void> {
     const known = new Map<string, number>();
-    for (let done = 0; done < appendsPerWriter; ) {
+    for (let done = 0; done < appendsPerWriter && !signal?.aborted; ) {
       const key = streams[(w + done) % streams.length]!;
       const version = known.get(key) ?? 0;
       const count = 1 + Math.floor(Math.random() * maxEventsPerAppend);
       const events = Array.from({ length: count }, (_, i) => ({ type: 'Tortured', data: { w, done, i }, id: `${w}-${done}-${i}-${randomUUID()}` }));
+      const commit: TortureCommit = { key, expectedVersion: version, ids: events.map((event) => event.id), outcome: 'acknowledged', stored: false };
       try {
         const result = await store.append(key, events, { expectedVersion: version });
-        for (const event of result.events) acknowledged.set(event.id, { key, sequence: event.sequence });
         known.set(key, result.version);
-        appends++;
         done++;
       } catch (error) {
-        if (!isConcurrencyError(error)) throw error;
-        conflicts++;
-        known.set(key, error.actualVersion ?? (await store.streamVersion(key)));
+        if (isConcurrencyError(error)) {
+          commit.outcome = 'refused';
+          known.set(key, error.actualVersion ?? (await versionOf(key)));
+        } else if (options.faults && isDriverError(error)) {
+          Object.assign(commit, { outcome: 'unknown', error: error.message });
+          known.set(key, await versionOf(key));
+        } else throw error;
       }
+      commits.push(commit);
     }
   }
 
   await Promise.all(Array.from({ length: writers }, (_, w) => writer(w)));
   const durationMs = performance.now() - started;
+  const { storedEvents, problems } = await readBack(store, streams, commits);
+  const count = (outcome: TortureCommit['outcome']) => commits.filter((commit) => commit.outcome === outcome);
+  const acknowledged = count('acknowledged');
+  return {
+    streams,
+    appends: acknowledged.length,
+    acknowledgedEvents: acknowledged.reduce((sum, commit) => sum + commit.ids.length, 0),
+    conflicts: count('refused').length,
+    unknownOutcomes: count('unknown').length,
+    storedEvents,
+    durationMs,
+    commits,
+    problems,
+  };
+}
+
+/** Reads every stream back, marks which commits are stored, and lists every broken rule. */
+async function readBack(store: EventStore, streams: readonly string[], commits: TortureCommit[]) {
+  const sent = new Map<string, TortureCommit>();
+  for (const commit of commits) for (const id of commit.ids) sent.set(id, commit);
+  const at = new Map<string, string>();
   const problems: string[] = [];
   let storedEvents = 0;
   for (const key of streams) {
-    const seen = new Set<string>();
     let expected = 1;
     for await (const event of store.readStream(key)) {
       storedEvents++;
+      const where = `${key}#${event.sequence}`;
       if (event.sequence !== expected) problems.push(`${key}: sequence ${event.sequence} where ${expected} was due`);
       expected = event.sequence + 1;
-      if (seen.has(event.id)) problems.push(`${key}#${event.sequence}: duplicate event ${event.id}`);
-      seen.add(event.id);
-      const ack = acknowledged.get(event.id);
-      if (!ack) problems.push(`${key}#${event.sequence}: event ${event.id} stored but never acknowledged`);
-      else if (ack.key !== key || ack.sequence !== event.sequence) problems.push(`${event.id}: acknowledged at ${ack.key}#${ack.sequence}, stored at ${key}#${event.sequence}`);
+      if (at.has(event.id)) problems.push(`${where}: event ${event.id} stored twice (also at ${at.get(event.id)})`);
+      at.set(event.id, where);
+      const commit = sent.get(event.id);
+      if (!commit) problems.push(`${where}: event ${event.id} stored but never sent`);
+      else if (commit.outcome === 'refused') problems.push(`${where}: event ${event.id} stored although its append was refused`);
     }
   }
-  if (storedEvents !== acknowledged.size) problems.push(`${acknowledged.size} events acknowledged, ${storedEvents} stored`);
-  return { streams, appends, acknowledgedEvents: acknowledged.size, conflicts, storedEvents, durationMs, problems };
+  for (const commit of commits) {
+    const places = commit.ids.map((id) => at.get(id));
+    const due = commit.ids.map((_, i) => `${commit.key}#${commit.expectedVersion + 1 + i}`);
+    commit.stored = places.some((place) => place !== undefined);
+    const whole = places.every((place, i) => place === due[i]);
+    if (commit.outcome === 'acknowledged' && !whole) problems.push(`${commit.ids[0]}…: acknowledged at ${due[0]}, stored at ${places.join(', ')}`);
+    if (commit.outcome === 'unknown' && commit.stored && !whole) problems.push(`${commit.ids[0]}…: of unknown outcome, stored in part or elsewhere: ${places.join(', ')}`);
+  }
+  return { storedEvents, problems };
 }

@@ -3,7 +3,8 @@ import { DriverError } from './errors.js';
 /**
  * For drivers: runs one backend request, turning a failure that `isTransient` accepts (throttling, a
  * timeout before anything was sent, a briefly unreachable cluster) into a retryable `DriverError`,
- * which the core retries with backoff. Other failures pass through unchanged.
+ * which the core retries with backoff; `describe` words its message (default: the error's own). Other
+ * failures pass through unchanged.
  *
  * @example
  * ```ts
@@ -15,11 +16,12 @@ export async function runBackendRequest<T>(
   what: string,
   request: () => Promise<T>,
   isTransient: (error: unknown) => boolean,
+  describe: (error: Error) => string = (error) => error.message,
 ): Promise<T> {
   try {
     return await request();
   } catch (error) {
     if (!isTransient(error)) throw error;
-    throw new DriverError(driver, `${what} failed: ${(error as Error).message}`, { cause: error, retryable: true });
+    throw new DriverError(driver, `${what} failed: ${describe(error as Error)}`, { cause: error, retryable: true });
   }
 }

@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { startCassandra, startMongoDb } from './jvm-servers.js';
+import { startCassandra } from './cassandra.js';
+import { startMongoDb } from './mongodb.js';
 import { answersHttp, freePort, startLocalProcess, waitUntilReady, type LocalProcess } from './local-process.js';
 
 export interface DynamoDbConnection {
@@ -18,6 +19,11 @@ export interface MongoDbConnection {
 export interface CassandraConnection {
   contactPoints: string[];
   localDataCenter: string;
+  /**
+   * The CQL port of the nodes the client discovers: cassandra-driver connects to every peer on this one
+   * port (default 9042), whatever port the contact points name.
+   */
+  protocolOptions?: { port: number };
 }
 
 export interface Connections {

@@ -9,12 +9,12 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** A free TCP port on 127.0.0.1, chosen by the operating system. */
-export function freePort(): Promise<number> {
+/** A free TCP port on `host` (default 127.0.0.1): `port` if it is free there, or one the operating system chooses. */
+export function freePort(host = '127.0.0.1', port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, host, () => {
       const address = server.address();
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
@@ -94,10 +94,10 @@ export async function waitUntilReady(
   }
 }
 
-/** True once something accepts TCP connections on 127.0.0.1:`port`. */
-export function acceptsConnections(port: number): Promise<boolean> {
+/** True once something accepts TCP connections on `host`:`port`. */
+export function acceptsConnections(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
+    const socket = connect({ host, port }, () => {
       socket.destroy();
       resolve(true);
     });
