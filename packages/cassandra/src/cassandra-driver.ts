@@ -14,9 +14,9 @@ export type CassandraDriverOptions = {
   keyspace: string;
   /** Default `events`. */
   table?: string;
-  /** Consistency of reads and of a commit's write phase. Default QUORUM (LOCAL_QUORUM in a multi-DC cluster). */
+  /** Consistency of reads and of a commit's write phase. Default QUORUM. */
   consistency?: types.consistencies;
-  /** Consistency of a commit's conditions (Paxos). Default SERIAL (LOCAL_SERIAL in a multi-DC cluster). */
+  /** Consistency of a commit's conditions (Paxos), and of the read that settles a commit whose write timed out. Default SERIAL. */
   serialConsistency?: types.consistencies;
 } & (
   | { /** Your own client; the driver never shuts it down. */ client: Client }
@@ -87,10 +87,11 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     }
   }
 
-  async function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+  async function fetchEvents(key: string, afterSequence: number, limit: number, consistency = read.consistency): Promise<StoredEvent[]> {
     const result = await run('a read', () =>
       client.execute(`SELECT ${EVENT_COLUMNS} FROM ${table} WHERE key = ? AND seq > ? LIMIT ?`, [key, afterSequence, limit], {
         ...read,
+        consistency,
         fetchSize: limit,
       }),
     );
@@ -132,7 +133,11 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     // mutation the commit log takes (half of commitlog_segment_size: 16 MiB by default); stay well under.
     limits: { maxEventsPerCommit: 1000, maxEventBytes: 4 * 1024 * 1024, maxCommitBytes: 8 * 1024 * 1024 },
     checkSequence,
-    fetchEvents,
+    fetchEvents: (key, afterSequence, limit) => fetchEvents(key, afterSequence, limit),
+    // A read at SERIAL first completes any Paxos round left in progress in the partition, and since
+    // CASSANDRA-12126 (3.0.24, 3.11.10, 4.0) supersedes one it cannot complete: a batch whose write
+    // timed out is then either found, or can never land.
+    fetchEventsFinal: (key, afterSequence, limit) => fetchEvents(key, afterSequence, limit, write.serialConsistency),
     putEvents,
     lastSequence,
     listKeys,

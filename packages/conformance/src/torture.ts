@@ -28,7 +28,11 @@ export interface TortureCommit {
   /** The version the writer expected. */
   expectedVersion: number;
   ids: string[];
-  outcome: 'acknowledged' | 'refused' | 'unknown';
+  /**
+   * `refused`: a ConcurrencyError; `failed`: a retryable DriverError, which the core gives only when it
+   * knows nothing is stored; `unknown`: any other DriverError.
+   */
+  outcome: 'acknowledged' | 'refused' | 'failed' | 'unknown';
   /** The failure's message, for `unknown`. */
   error?: string;
   /** Whether its events were found stored. */
@@ -43,7 +47,9 @@ export interface TortureReport {
   acknowledgedEvents: number;
   /** Appends refused with a ConcurrencyError (and retried at the new version). */
   conflicts: number;
-  /** Appends that failed with a DriverError (only with `faults`): their outcome was not known to the writer. */
+  /** Appends that failed with a DriverError saying that nothing is stored (only with `faults`). */
+  failures: number;
+  /** Appends that failed with a DriverError (only with `faults`) whose outcome was not known to the writer. */
   unknownOutcomes: number;
   /** Events read back from the streams afterwards. */
   storedEvents: number;
@@ -58,7 +64,7 @@ export interface TortureReport {
  * Many writers appending to the same few streams, each at the exact version it last saw, and retrying
  * at the actual version when it loses a race; afterwards every stream is read back and checked: sequences
  * consecutive from 1, no duplicate or lost event, every acknowledged event at the sequence it was given,
- * nothing of a refused append stored, an append of unknown outcome stored whole or not at all, and
+ * nothing of a refused or failed append stored, an append of unknown outcome stored whole or not at all, and
  * nothing stored that no writer sent.
  */
 export async function runTorture(store: EventStore, options: TortureOptions = {}): Promise<TortureReport> {
@@ -98,7 +104,7 @@ export async function runTorture(store: EventStore, options: TortureOptions = {}
           commit.outcome = 'refused';
           known.set(key, error.actualVersion ?? (await versionOf(key)));
         } else if (options.faults && isDriverError(error)) {
-          Object.assign(commit, { outcome: 'unknown', error: error.message });
+          Object.assign(commit, { outcome: error.retryable ? 'failed' : 'unknown', error: error.message });
           known.set(key, await versionOf(key));
         } else throw error;
       }
@@ -116,6 +122,7 @@ export async function runTorture(store: EventStore, options: TortureOptions = {}
     appends: acknowledged.length,
     acknowledgedEvents: acknowledged.reduce((sum, commit) => sum + commit.ids.length, 0),
     conflicts: count('refused').length,
+    failures: count('failed').length,
     unknownOutcomes: count('unknown').length,
     storedEvents,
     durationMs,
@@ -142,7 +149,7 @@ async function readBack(store: EventStore, streams: readonly string[], commits: 
       at.set(event.id, where);
       const commit = sent.get(event.id);
       if (!commit) problems.push(`${where}: event ${event.id} stored but never sent`);
-      else if (commit.outcome === 'refused') problems.push(`${where}: event ${event.id} stored although its append was refused`);
+      else if (commit.outcome === 'refused' || commit.outcome === 'failed') problems.push(`${where}: event ${event.id} stored although its append was ${commit.outcome}`);
     }
   }
   for (const commit of commits) {

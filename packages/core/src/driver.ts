@@ -71,6 +71,14 @@ export interface KeyValueDriver {
   /** Keys that have at least one event, in ascending code point (UTF-8 byte) order. Enables `listStreams`. */
   listKeys?(options: ListKeysOptions): Promise<string[]>;
 
+  /**
+   * Reads as `fetchEvents` does, such that no write sent before can land afterwards: what it does not
+   * find at a failed commit's sequences is never stored (Cassandra: a read at SERIAL, which completes or
+   * supersedes any Paxos round left in progress). The core reads a failed commit back with it, and can
+   * then tell the caller the commit is not stored instead of that its outcome is unknown.
+   */
+  fetchEventsFinal?(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]>;
+
   /** The last sequence of `key` (0 if it has no events) in one read. Without it the core searches with `checkSequence`. */
   lastSequence?(key: string): Promise<number>;
 

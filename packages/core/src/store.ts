@@ -181,22 +181,49 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     } catch (error) {
       if (isConcurrencyError(error)) throw await conflict(first.key, expected, base, error, found);
       if (!isDriverError(error)) throw error;
-      const events = await readBack(atSequences, first, error);
+      const { events, final, finalFailure } = await readBack(first, stored.length, error);
       if (isSameCommit(events, stored)) return;
       if (events.length > 0) throw await conflict(first.key, expected, base, error, idsOf(events));
-      // A retryable failure may be a timeout whose request still lands: not stored yet is not refused.
-      if (error.retryable) throw outcomeUnknown(first, error, 'it was not found at its sequences when read back, but an attempt may still land');
+      // A retryable failure may be a timeout whose request still lands: not stored yet is not refused,
+      // unless the driver's final read says that no attempt can land any more.
+      if (error.retryable && !final) {
+        const read = finalFailure ? `a plain read (the final read failed: ${finalFailure})` : 'a read';
+        throw outcomeUnknown(first, error, `${read} did not find it at its sequences, but an attempt may still land`);
+      }
+      if (error.retryable) throw notStored(first, error);
       throw error;
     }
   }
 
-  /** The events at a failed commit's sequences; if they cannot be read, the caller is told the outcome is unknown. */
-  async function readBack(atSequences: () => Promise<StoredEvent[]>, first: StoredEvent, failure: DriverError): Promise<StoredEvent[]> {
-    try {
-      return await gate.call('fetchEvents', atSequences);
-    } catch (readError) {
-      throw outcomeUnknown(first, failure, `it could not be read back (${readError instanceof Error ? readError.message : String(readError)})`);
+  /**
+   * The events at a failed commit's sequences: by the driver's final read where it has one, else (or if
+   * that fails) by a plain read, which settles a commit it finds but not one it does not. If neither
+   * read answers, the caller is told the outcome is unknown.
+   */
+  async function readBack(first: StoredEvent, count: number, failure: DriverError) {
+    const read = (name: 'fetchEvents' | 'fetchEventsFinal') => gate.call(name, () => driver[name]!(first.key, first.sequence - 1, count));
+    let finalFailure: string | undefined;
+    if (driver.fetchEventsFinal) {
+      try {
+        return { events: await read('fetchEventsFinal'), final: true };
+      } catch (error) {
+        finalFailure = messageOf(error);
+      }
     }
+    try {
+      return { events: await read('fetchEvents'), final: false, finalFailure };
+    } catch (readError) {
+      throw outcomeUnknown(first, failure, `it could not be read back (${finalFailure ?? messageOf(readError)})`);
+    }
+  }
+
+  function notStored(first: StoredEvent, failure: DriverError): DriverError {
+    return new DriverError(
+      driver.name,
+      `the commit to stream ${JSON.stringify(first.key)} at sequence ${first.sequence} failed (${failure.message}) and is not stored: ` +
+        'a final read found nothing at its sequences, and no attempt can land any more; it may be appended again',
+      { cause: failure, retryable: true },
+    );
   }
 
   function outcomeUnknown(first: StoredEvent, failure: DriverError, why: string): DriverError {
@@ -390,3 +417,5 @@ async function* readBackward(fetch: Fetch, head: () => Promise<number>, from: nu
     high -= count;
   }
 }
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -232,6 +232,32 @@ describe('retries of transient driver failures', () => {
     expect(calls()).toBe(3);
   });
 
+  it('says a commit is not stored, and may be retried, when a final read after the last attempt finds nothing', async () => {
+    const { driver, inner, calls } = flakyPut(100);
+    let finalReads = 0;
+    const final: KeyValueDriver = { ...driver, fetchEventsFinal: (...args) => (finalReads++, inner.fetchEvents(...args)) };
+    const store = createStore(final, { retry: { attempts: 3, firstDelayMs: 1 } });
+    await expect(store.append('s', event(1), { expectedVersion: 0 })).rejects.toMatchObject({ retryable: true, message: expect.stringMatching(/is not stored/) });
+    expect([calls(), finalReads]).toEqual([3, 1]);
+  });
+
+  it('recognises by a final read a commit that an attempt reported as failed had stored', async () => {
+    const { driver, inner } = flakyPut(100, { writeFirst: true });
+    const final: KeyValueDriver = { ...driver, fetchEventsFinal: (...args) => inner.fetchEvents(...args) };
+    const result = await createStore(final, { retry: { attempts: 1 } }).append('s', event(1), { expectedVersion: 0 });
+    expect(result.version).toBe(1);
+  });
+
+  it('falls back to a plain read when the final read fails: a commit it finds is settled, one it does not is of unknown outcome', async () => {
+    const failing = () => Promise.reject(new DriverError('flaky', 'read timed out', { retryable: true }));
+    const landed = flakyPut(100, { writeFirst: true });
+    const store = createStore({ ...landed.driver, fetchEventsFinal: failing }, { retry: { attempts: 2, firstDelayMs: 1 } });
+    expect((await store.append('s', event(1), { expectedVersion: 0 })).version).toBe(1);
+    const lost = flakyPut(100);
+    const other = createStore({ ...lost.driver, fetchEventsFinal: failing }, { retry: { attempts: 2, firstDelayMs: 1 } });
+    await expect(other.append('s', event(1), { expectedVersion: 0 })).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/final read failed: .*read timed out.*unknown/) });
+  });
+
   it('recognises by its event ids a commit that was written by an attempt reported as failed', async () => {
     const { driver, calls } = flakyPut(1, { writeFirst: true });
     const store = createStore(driver, fast);
