@@ -195,6 +195,22 @@ export async function startCassandraCluster(options: CassandraClusterOptions = {
   };
 }
 
+/**
+ * Starts a node of a cluster. A joining node first gossips with the seed for at most the ring delay
+ * (1 s in jvm17.options, which keeps a test cluster's start quick); on a busy machine that round can go
+ * unanswered ("Unable to contact any seeds") although the seed is up: start it again, up to twice.
+ */
+async function startJoiningNode(settings: NodeSettings): Promise<LocalProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNode(settings);
+    } catch (error) {
+      if (attempt === 3 || !/Unable to contact any seeds/.test((error as Error).message)) throw error;
+      console.warn(`Cassandra node ${settings.address} found no seed within the ring delay (a busy machine): starting it again`);
+    }
+  }
+}
+
 function clusterNode(settings: NodeSettings): CassandraNode & { stop(): Promise<void> } {
   let server: LocalProcess | undefined;
   let running = false;
@@ -214,7 +230,7 @@ function clusterNode(settings: NodeSettings): CassandraNode & { stop(): Promise<
     async restart() {
       if (running) throw new Error(`Cassandra node ${settings.address} is running: kill or stop it first`);
       const started = Date.now();
-      server = await startNode(settings);
+      server = await startJoiningNode(settings);
       running = true;
       void server.exited.then(() => (running = false));
       startMs = Date.now() - started;
