@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { BACKENDS, cliArguments } from './backends.js';
 import { benchTable, FULL, QUICK, runWorkloads, type Row } from '@keyvent/cli';
 import { openTarget } from './bench/targets/index.js';
+import { tracingCost } from './bench/tracing-cost.js';
 
 
 /**
@@ -53,7 +54,7 @@ function peerRatios(results: Result[]): string[] {
   return lines;
 }
 
-function report(results: Result[], command: string, seconds: number): string {
+function report(results: Result[], tracing: string[], command: string, seconds: number): string {
   return [
     '# keyvent benchmark results',
     '',
@@ -72,6 +73,10 @@ function report(results: Result[], command: string, seconds: number): string {
     '## keyvent against other event-store libraries on the same backend (>1.00x: keyvent is faster)',
     '',
     ...peerRatios(results),
+    '',
+    '## OpenTelemetry spans with no SDK installed',
+    '',
+    ...tracing,
     '',
     '## Reading these figures',
     '',
@@ -119,8 +124,9 @@ const program = new Command('bench')
         await target.close();
       }
     }
+    const tracing = await tracingCost(options.quick ? 2 : 5, options.quick ? 20_000 : 200_000);
     const command = `pnpm bench${options.quick ? ' -- --quick' : ''}`;
-    const markdown = report(results, command, (performance.now() - started) / 1000);
+    const markdown = report(results, tracing, command, (performance.now() - started) / 1000);
     if (options.out) await writeFile(options.out, `${markdown}\n`);
     else console.log(`\n${markdown}`);
   });

@@ -1,6 +1,7 @@
 import { backOff } from 'exponential-backoff';
 import type { KeyValueDriver } from './driver.js';
 import { DriverError, isDriverError, isKeyventError, StoreClosedError } from './errors.js';
+import { SpanKind, systemName, traced } from './tracing.js';
 
 /** How the core retries a driver call that failed with a retryable `DriverError` (throttling, a transient clash). */
 export interface RetryOptions {
@@ -39,9 +40,15 @@ export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {
     return running;
   }
 
-  /** Calls the driver; retries a retryable DriverError with exponential backoff and jitter, bounded. */
+  /**
+   * Calls the driver; retries a retryable DriverError with exponential backoff and jitter, bounded.
+   * Each attempt is a client span (`dynamodb.putEvents`, attribute `keyvent.attempt`).
+   */
   function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    return backOff(() => callOnce(operation, run), backOffOptions);
+    let attempt = 0;
+    const attributes = { 'db.system.name': systemName(driver.name), 'db.operation.name': operation };
+    const once = () => traced(`${driver.name}.${operation}`, SpanKind.CLIENT, { ...attributes, 'keyvent.attempt': ++attempt }, () => callOnce(operation, run));
+    return backOff(once, backOffOptions);
   }
 
   async function callOnce<T>(operation: string, run: () => Promise<T>): Promise<T> {

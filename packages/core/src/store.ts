@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Attributes, Span } from '@opentelemetry/api';
 import type { DriverLimits, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
 import { createDriverGate, type RetryOptions } from './driver-calls.js';
 import { ConcurrencyError, DriverError, isConcurrencyError, isDriverError, NotSupportedError, StoreClosedError, ValidationError } from './errors.js';
 import { assertStreamKey } from './keys.js';
 import { createPublisher, type EventHandler, type SubscribeOptions } from './subscriptions.js';
+import { SpanKind, systemName, traced } from './tracing.js';
 import type { ExpectedVersion, NewEvent, StoredEvent } from './types.js';
 import { assertCommit, assertEvent, assertExpectedVersion, assertSequence, assertUniqueId } from './validation.js';
 
@@ -290,7 +292,13 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     if (to !== undefined) assertSequence(to, 'to');
     assertSequence(pageSize, 'pageSize');
     const fetch = (after: number, limit: number) =>
-      gate.operation(() => gate.call('fetchEvents', () => driver.fetchEvents(key, after, limit)));
+      gate.operation(() =>
+        span('read', { 'keyvent.stream.key': key, 'keyvent.after_sequence': after, 'keyvent.limit': limit }, async (span) => {
+          const events = await gate.call('fetchEvents', () => driver.fetchEvents(key, after, limit));
+          span.setAttribute('keyvent.event_count', events.length);
+          return events;
+        }),
+      );
     if (direction === 'forward') return readForward(fetch, from ?? 1, to ?? Number.MAX_SAFE_INTEGER, pageSize);
     const head = () => gate.operation(() => gate.lastSequence(key));
     if (direction === 'backward') return readBackward(fetch, head, from, to ?? 1, pageSize);
@@ -307,13 +315,37 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     const request: ListKeysOptions = { limit };
     if (prefix) request.prefix = prefix;
     if (startAfter !== undefined) request.startAfter = startAfter;
-    return gate.call('listKeys', () => driver.listKeys!(request));
+    return span('list', { 'keyvent.limit': limit }, async (span) => {
+      const keys = await gate.call('listKeys', () => driver.listKeys!(request));
+      span.setAttribute('keyvent.stream_count', keys.length);
+      return keys;
+    });
+  }
+
+  /** A span of one of the store's operations (`keyvent.append`…), parent of its driver calls' spans. */
+  function span<T>(operation: string, attributes: Attributes, run: (span: Span) => Promise<T>): Promise<T> {
+    const common = { 'db.system.name': systemName(driver.name), 'db.operation.name': operation };
+    return traced(`keyvent.${operation}`, SpanKind.INTERNAL, { ...common, ...attributes }, run);
+  }
+
+  /** `append`, traced: the stream, the expected version, the event count, and the new version. */
+  function tracedAppend(key: string, input: NewEvent | readonly NewEvent[], appendOptions: AppendOptions = {}) {
+    const attributes = {
+      'keyvent.stream.key': String(key).slice(0, 1024),
+      'keyvent.expected_version': String(appendOptions.expectedVersion ?? 'any'),
+      'keyvent.event_count': Array.isArray(input) ? input.length : 1,
+    };
+    return span('append', attributes, async (span) => {
+      const result = await append(key, input, appendOptions);
+      span.setAttribute('keyvent.version', result.version);
+      return result;
+    });
   }
 
   return {
     driverName: driver.name,
     limits: { ...driver.limits },
-    append: (key, events, appendOptions) => gate.operation(() => append(key, events, appendOptions)),
+    append: (key, events, appendOptions) => gate.operation(() => tracedAppend(key, events, appendOptions)),
     readStream,
     streamVersion: (key) =>
       gate.operation(async () => {
