@@ -1,28 +1,34 @@
 import assert from 'node:assert/strict';
-import { createStore, type KeyValueDriver, type KeyventError } from '@keyvent/core';
+import { createStore, type KeyValueDriver, type KeyventError, type StoredEvent } from '@keyvent/core';
 import { expectError, makeEvents, range, readAll, uniqueKey, type SuiteContext } from './context.js';
 
 const isClosedError = (error: unknown): error is KeyventError => (error as KeyventError)?.code === 'KEYVENT_CLOSED';
 
 /**
  * Forwards every call to `driver`, close included, and records what the close case checks: the events
- * whose put the backend acknowledged, and how many puts were still running when the store closed the driver.
+ * the backend confirmed, when a put reaches it, and how many puts were still running when the store
+ * closed the driver.
  */
 function recordingDriver(driver: KeyValueDriver) {
   let putsInFlight = 0;
   let putsInFlightAtClose: number | undefined;
   let putStarted = () => {};
   const stored = new Set<string>();
+  /** The events the backend confirmed: written by a put that succeeded, or read back (a put that failed may have landed). */
+  const seen = <E extends readonly StoredEvent[]>(events: E): E => {
+    for (const event of events) stored.add(event.id);
+    return events;
+  };
   const recording: KeyValueDriver = {
     name: driver.name,
     checkSequence: (key, sequence) => driver.checkSequence(key, sequence),
-    fetchEvents: (key, after, limit) => driver.fetchEvents(key, after, limit),
+    fetchEvents: async (key, after, limit) => seen(await driver.fetchEvents(key, after, limit)),
     putEvents: async (events, options) => {
       putsInFlight++;
       putStarted();
       try {
         await driver.putEvents(events, options);
-        for (const event of events) stored.add(event.id);
+        seen(events);
       } finally {
         putsInFlight--;
       }
@@ -37,6 +43,7 @@ function recordingDriver(driver: KeyValueDriver) {
   }
   if (driver.listKeys) recording.listKeys = (options) => driver.listKeys!(options);
   if (driver.lastSequence) recording.lastSequence = (key) => driver.lastSequence!(key);
+  if (driver.fetchEventsFinal) recording.fetchEventsFinal = async (key, after, limit) => seen(await driver.fetchEventsFinal!(key, after, limit));
   return {
     driver: recording,
     /** Resolves when the next put reaches the backend. */
