@@ -41,14 +41,16 @@ export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {
   }
 
   /**
-   * Calls the driver; retries a retryable DriverError with exponential backoff and jitter, bounded.
-   * Each attempt is a client span (`dynamodb.putEvents`, attribute `keyvent.attempt`).
+   * Calls the driver; retries a retryable DriverError with exponential backoff and jitter, bounded;
+   * `patient` doubles the attempts (for the read that settles a failed commit: its answer is worth the
+   * wait, as the alternative is telling the caller the outcome is unknown). Each attempt is a client
+   * span (`dynamodb.putEvents`, attribute `keyvent.attempt`).
    */
-  function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  function call<T>(operation: string, run: () => Promise<T>, patient = false): Promise<T> {
     let attempt = 0;
     const attributes = { 'db.system.name': systemName(driver.name), 'db.operation.name': operation };
     const once = () => traced(`${driver.name}.${operation}`, SpanKind.CLIENT, { ...attributes, 'keyvent.attempt': ++attempt }, () => callOnce(operation, run));
-    return backOff(once, backOffOptions);
+    return backOff(once, patient ? { ...backOffOptions, numOfAttempts: backOffOptions.numOfAttempts * 2 } : backOffOptions);
   }
 
   async function callOnce<T>(operation: string, run: () => Promise<T>): Promise<T> {

@@ -203,7 +203,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
    * read answers, the caller is told the outcome is unknown.
    */
   async function readBack(first: StoredEvent, count: number, failure: DriverError) {
-    const read = (name: 'fetchEvents' | 'fetchEventsFinal') => gate.call(name, () => driver[name]!(first.key, first.sequence - 1, count));
+    const read = (name: 'fetchEvents' | 'fetchEventsFinal') => gate.call(name, () => driver[name]!(first.key, first.sequence - 1, count), true);
     let finalFailure: string | undefined;
     if (driver.fetchEventsFinal) {
       try {

@@ -249,13 +249,16 @@ describe('retries of transient driver failures', () => {
   });
 
   it('falls back to a plain read when the final read fails: a commit it finds is settled, one it does not is of unknown outcome', async () => {
-    const failing = () => Promise.reject(new DriverError('flaky', 'read timed out', { retryable: true }));
+    let finalReads = 0;
+    const failing = () => (finalReads++, Promise.reject(new DriverError('flaky', 'read timed out', { retryable: true })));
     const landed = flakyPut(100, { writeFirst: true });
     const store = createStore({ ...landed.driver, fetchEventsFinal: failing }, { retry: { attempts: 2, firstDelayMs: 1 } });
     expect((await store.append('s', event(1), { expectedVersion: 0 })).version).toBe(1);
     const lost = flakyPut(100);
     const other = createStore({ ...lost.driver, fetchEventsFinal: failing }, { retry: { attempts: 2, firstDelayMs: 1 } });
     await expect(other.append('s', event(1), { expectedVersion: 0 })).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/final read failed: .*read timed out.*unknown/) });
+    // The settling read is worth more patience than a write: twice the attempts, in each of the two appends.
+    expect(finalReads).toBe(8);
   });
 
   it('recognises by its event ids a commit that was written by an attempt reported as failed', async () => {

@@ -26,6 +26,8 @@ interface NodeSettings {
   /** Acknowledge a write only once the commit log is synced, and keep system tables in it (for kills). */
   durable: boolean;
   heap: string;
+  /** Its data centre, named to the others by GossipingPropertyFileSnitch; none: SimpleSnitch's `datacenter1`. */
+  dataCenter?: string;
 }
 
 // The distribution's periodic sync acknowledges first, and a killed node loses what it had not yet
@@ -37,6 +39,7 @@ const GROUP = 'commitlog_sync: group\ncommitlog_sync_group_window: 10ms';
 function launchNode(node: NodeSettings): LocalProcess {
   const yaml = readFileSync(join(home, 'cassandra.yaml.template'), 'utf8')
     .replaceAll('${TOKENS}', node.tokens)
+    .replaceAll('${SNITCH}', node.dataCenter ? 'GossipingPropertyFileSnitch' : 'SimpleSnitch')
     .replaceAll('${COMMITLOG}', node.durable ? GROUP : PERIODIC)
     .replaceAll('${DIR}', node.dir)
     .replaceAll('${ADDRESS}', node.address)
@@ -45,6 +48,8 @@ function launchNode(node: NodeSettings): LocalProcess {
     .replaceAll('${NATIVE_PORT}', String(node.nativePort));
   mkdirSync(node.dir, { recursive: true });
   writeFileSync(join(node.dir, 'cassandra.yaml'), yaml);
+  const rackDc = join(node.dir, 'cassandra-rackdc.properties');
+  if (node.dataCenter) writeFileSync(rackDc, `dc=${node.dataCenter}\nrack=rack1\n`);
   return startLocalProcess('java', [
     `-Xms${node.heap}`,
     `-Xmx${node.heap}`,
@@ -53,6 +58,7 @@ function launchNode(node: NodeSettings): LocalProcess {
     // that is killed must keep its schema, tokens and Paxos state, so it writes them there too.
     ...(node.durable ? ['-Dcassandra.unsafesystem=false'] : []),
     `-Dcassandra.config=file://${join(node.dir, 'cassandra.yaml')}`,
+    ...(node.dataCenter ? [`-Dcassandra-rackdc.properties=file://${rackDc}`] : []),
     `-Dcassandra.storagedir=${node.dir}`,
     `-Dcassandra.logdir=${join(node.dir, 'logs')}`,
     `-Dlogback.configurationFile=${join(home, 'logback.xml')}`,
@@ -113,12 +119,19 @@ export async function startCassandra(options: LocalServerOptions = {}): Promise<
 export interface CassandraClusterOptions extends LocalServerOptions {
   /** How many nodes, on 127.0.0.1, 127.0.0.2 …; default 3. */
   nodes?: number;
+  /**
+   * Data centres the nodes are split into, in order (`datacenter1` gets the first nodes); default 1.
+   * Each node names its own to the others (GossipingPropertyFileSnitch).
+   */
+  dataCenters?: number;
 }
 
 /** One node of a {@link CassandraCluster}. */
 export interface CassandraNode {
   /** Its loopback address, e.g. `127.0.0.2`; its CQL port is the cluster's. */
   readonly address: string;
+  /** Its data centre: `datacenter1`, `datacenter2` … */
+  readonly dataCenter: string;
   /** How long its last start took until it took CQL connections, in milliseconds. */
   readonly startMs: number;
   /** Whether its process is running. */
@@ -132,14 +145,16 @@ export interface CassandraNode {
 /** A local Cassandra cluster: every node's contact point, and each node to kill and restart. */
 export interface CassandraCluster extends LocalServer<CassandraConnection> {
   nodes: readonly CassandraNode[];
-  /** How many replicas a keyspace of this cluster should keep: one per node, at most 3. */
+  /** How many replicas a keyspace of this cluster should keep in each data centre: one per node, at most 3. */
   replicationFactor: number;
+  /** That replication as CQL, for `CREATE KEYSPACE … WITH replication = …` (NetworkTopologyStrategy). */
+  replication: string;
 }
 
 /**
  * A Cassandra cluster of `nodes` nodes on loopback addresses 127.0.0.1 … 127.0.0.N (Linux routes all of
- * 127.0.0.0/8 to `lo`), each with its own data directory and a 768 MiB heap, on the same two ports. The
- * first node is the seed; the others bootstrap one after another, as a node still joining holds up the
+ * 127.0.0.0/8 to `lo`), each with its own data directory and a 768 MiB heap, on the same two ports, in
+ * one data centre or several (`dataCenters`). The first node is the seed; the others bootstrap one after another, as a node still joining holds up the
  * next. Nodes sync the commit log before acknowledging and keep system tables in it, so a node can be
  * killed and restarted as in production. The recipe is in BACKEND-RECIPES.md.
  *
@@ -154,11 +169,15 @@ export interface CassandraCluster extends LocalServer<CassandraConnection> {
  */
 export async function startCassandraCluster(options: CassandraClusterOptions = {}): Promise<CassandraCluster> {
   const count = options.nodes ?? 3;
+  const dataCenters = options.dataCenters ?? 1;
+  if (!Number.isInteger(count / dataCenters)) throw new Error(`${count} nodes do not split evenly into ${dataCenters} data centres`);
   const root = options.dataDir ?? mkdtempSync(join(tmpdir(), 'keyvent-cassandra-cluster-'));
   const addresses = Array.from({ length: count }, (_, index) => `127.0.0.${index + 1}`);
   const storagePort = await portFreeOn(addresses);
   const nativePort = await portFreeOn(addresses, [storagePort]);
-  const replicationFactor = Math.min(3, count);
+  const perDataCenter = count / dataCenters;
+  const replicationFactor = Math.min(3, perDataCenter);
+  const dataCenterOf = (index: number) => `datacenter${Math.floor(index / perDataCenter) + 1}`;
   const nodes = addresses.map((address, index) =>
     clusterNode({
       dir: join(root, `node${index + 1}`),
@@ -169,6 +188,7 @@ export async function startCassandraCluster(options: CassandraClusterOptions = {
       tokens: `num_tokens: 16\nallocate_tokens_for_local_replication_factor: ${replicationFactor}`,
       durable: true,
       heap: '768m',
+      dataCenter: dataCenterOf(index),
     }),
   );
   const stop = async () => {
@@ -181,16 +201,18 @@ export async function startCassandraCluster(options: CassandraClusterOptions = {
     await stop();
     throw error;
   }
-  const started = nodes.map((node) => `${node.address} in ${(node.startMs / 1000).toFixed(1)} s`).join(', ');
+  const started = nodes.map((node) => `${node.address} (${node.dataCenter}) in ${(node.startMs / 1000).toFixed(1)} s`).join(', ');
+  const names = [...new Set(nodes.map((node) => node.dataCenter))];
   return {
     connection: {
       contactPoints: addresses.map((address) => `${address}:${nativePort}`),
-      localDataCenter: LOCAL_DATA_CENTER,
+      localDataCenter: names[0]!,
       protocolOptions: { port: nativePort },
     },
     description: `Apache Cassandra ${cassandraVersion()} (Maven Central, on Java), ${count} nodes on port ${nativePort}: ${started}`,
     nodes,
     replicationFactor,
+    replication: `{'class': 'NetworkTopologyStrategy', ${names.map((name) => `'${name}': ${replicationFactor}`).join(', ')}}`,
     stop,
   };
 }
@@ -217,6 +239,7 @@ function clusterNode(settings: NodeSettings): CassandraNode & { stop(): Promise<
   let startMs = 0;
   return {
     address: settings.address,
+    dataCenter: settings.dataCenter ?? LOCAL_DATA_CENTER,
     get startMs() {
       return startMs;
     },
