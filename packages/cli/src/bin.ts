@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { runKeyvent } from './run-keyvent.js';
+import { exitWhenPipeCloses, runKeyvent } from './run-keyvent.js';
 
+exitWhenPipeCloses(process.stdout);
 process.exitCode = await runKeyvent(process.argv);

