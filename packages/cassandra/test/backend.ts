@@ -22,16 +22,19 @@ export function cassandraForTests(extra: Partial<ClientOptions> = {}) {
  */
 export async function cassandraClusterForTests(extra: Partial<ClientOptions> = {}) {
   const external = process.env.KEYVENT_CASSANDRA_CONTACT_POINTS;
-  const cluster: Pick<CassandraCluster, 'connection' | 'description' | 'stop'> & { nodes?: CassandraCluster['nodes'] } = external
+  const cluster: Pick<CassandraCluster, 'connection' | 'description' | 'stop'> & Partial<Pick<CassandraCluster, 'nodes' | 'replicationFactor'>> = external
     ? { connection: { contactPoints: external.split(','), localDataCenter: 'datacenter1' }, description: `the cluster at ${external}`, stop: async () => {} }
     : await startCassandraCluster({ nodes: 3 });
   console.info(`cassandra cluster: ${cluster.description}`);
   const client = new Client({ ...cluster.connection, ...extra });
   try {
     await client.connect();
-    const replicationFactor = Math.min(3, client.hosts.length);
+    // A node that has just joined can be missing from the peers the client first reads: a cluster
+    // started here has a known replication factor, and every node must coordinate at ALL before use.
+    const replicationFactor = cluster.replicationFactor ?? Math.min(3, client.hosts.length);
     const keyspace = freshKeyspace();
     await createCassandraSchema(client, { keyspace, replication: `{'class': 'SimpleStrategy', 'replication_factor': ${replicationFactor}}` });
+    if (cluster.nodes) await waitUntilEveryNodeSeesAll(client, keyspace, cluster.nodes.length);
     return { cluster, client, keyspace, replicationFactor };
   } catch (error) {
     await client.shutdown();
@@ -41,13 +44,18 @@ export async function cassandraClusterForTests(extra: Partial<ClientOptions> = {
 }
 
 /**
- * Waits until each node, as coordinator, sees every replica of `keyspace` alive, as an operator waits
- * for a restarted node to show as up on every peer before touching the next: a read at ALL that a node
- * coordinates is refused as unavailable while it still holds a peer down. Returns how long it took.
+ * Waits until the client sees all `nodes` up and each node, as coordinator, sees every replica of
+ * `keyspace` alive, as an operator waits for a restarted node to show as up on every peer before
+ * touching the next: a read at ALL that a node coordinates is refused as unavailable while it still
+ * holds a peer down. Returns how long it took.
  */
-export async function waitUntilEveryNodeSeesAll(client: Client, keyspace: string, timeoutMs = 90_000): Promise<number> {
+export async function waitUntilEveryNodeSeesAll(client: Client, keyspace: string, nodes: number, timeoutMs = 90_000): Promise<number> {
   const started = Date.now();
   const options = { consistency: types.consistencies.all, prepare: true };
+  while (client.hosts.values().filter((host) => host.isUp()).length < nodes) {
+    if (Date.now() - started > timeoutMs) throw new Error(`the client sees ${client.hosts.length} of ${nodes} nodes after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   for (const host of client.hosts.values()) {
     for (;;) {
       try {

@@ -78,7 +78,7 @@ async function round(name: string, victim: CassandraNode) {
     await sleep(DEAD_MS);
     await victim.restart();
     timeline.push(`restarted in ${(victim.startMs / 1000).toFixed(1)} s`);
-    const seen = await waitUntilEveryNodeSeesAll(client, keyspace);
+    const seen = await waitUntilEveryNodeSeesAll(client, keyspace, cluster.nodes.length);
     timeline.push(`seen up by every node ${(seen / 1000).toFixed(1)} s later`);
     await sleep(AFTER_MS);
   } finally {

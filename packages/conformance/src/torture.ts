@@ -15,9 +15,10 @@ export interface TortureOptions {
   /** Writers stop when it aborts (then `appendsPerWriter` bounds them only if given). */
   signal?: AbortSignal;
   /**
-   * Faults are expected (a server killed, replies lost): an append that fails with a `DriverError` is
-   * recorded as of unknown outcome and the writer goes on, and the read-back checks that such a commit is
-   * stored whole or not at all. Without it, a `DriverError` ends the run.
+   * Faults are expected (a server killed, replies lost): an append that fails with a `DriverError` that
+   * is not retryable is recorded as of unknown outcome and the writer goes on, and the read-back checks
+   * that such a commit is stored whole or not at all. Without it, such an error ends the run. A retryable
+   * `DriverError` (nothing stored) is always recorded as `failed` and tried again.
    */
   faults?: boolean;
 }
@@ -30,7 +31,7 @@ export interface TortureCommit {
   ids: string[];
   /**
    * `refused`: a ConcurrencyError; `failed`: a retryable DriverError, which the core gives only when it
-   * knows nothing is stored; `unknown`: any other DriverError.
+   * knows nothing is stored; `unknown`: any other DriverError (only with `faults`).
    */
   outcome: 'acknowledged' | 'refused' | 'failed' | 'unknown';
   /** The failure's message, for `unknown`. */
@@ -47,7 +48,7 @@ export interface TortureReport {
   acknowledgedEvents: number;
   /** Appends refused with a ConcurrencyError (and retried at the new version). */
   conflicts: number;
-  /** Appends that failed with a DriverError saying that nothing is stored (only with `faults`). */
+  /** Appends that failed with a retryable DriverError: nothing stored, tried again. */
   failures: number;
   /** Appends that failed with a DriverError (only with `faults`) whose outcome was not known to the writer. */
   unknownOutcomes: number;
@@ -103,7 +104,9 @@ export async function runTorture(store: EventStore, options: TortureOptions = {}
         if (isConcurrencyError(error)) {
           commit.outcome = 'refused';
           known.set(key, error.actualVersion ?? (await versionOf(key)));
-        } else if (options.faults && isDriverError(error)) {
+        } else if (isDriverError(error) && (error.retryable || options.faults)) {
+          // Retryable: the store found nothing stored and nothing can land (a contended Cassandra
+          // cluster times out LWTs): the writer tries again, as an application would.
           Object.assign(commit, { outcome: error.retryable ? 'failed' : 'unknown', error: error.message });
           known.set(key, await versionOf(key));
         } else throw error;
