@@ -136,7 +136,8 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     fetchEvents: (key, afterSequence, limit) => fetchEvents(key, afterSequence, limit),
     // A read at SERIAL first completes any Paxos round left in progress in the partition, and since
     // CASSANDRA-12126 (3.0.24, 3.11.10, 4.0) supersedes one it cannot complete: a batch whose write
-    // timed out is then either found, or can never land.
+    // timed out on the server is then either found, or can never land. Not one whose coordinator may
+    // still be running (see inDoubt): the core then reports the outcome as unknown.
     fetchEventsFinal: (key, afterSequence, limit) => fetchEvents(key, afterSequence, limit, write.serialConsistency),
     putEvents,
     lastSequence,
@@ -176,7 +177,7 @@ function toEvent(key: string, row: Row): StoredEvent {
 
 /** Runs a request; a transient cluster failure or a lost connection becomes a retryable DriverError. */
 function run<T>(what: string, request: () => Promise<T>): Promise<T> {
-  return runBackendRequest(NAME, what, request, isTransient, describe);
+  return runBackendRequest(NAME, what, request, isTransient, { describe, inDoubt });
 }
 
 /**
@@ -188,6 +189,23 @@ function describe(error: Error): string {
   if (error.name !== 'NoHostAvailableError' || !innerErrors) return error.message;
   const hosts = Object.entries(innerErrors).map(([host, inner]) => `${host}: ${inner?.message ?? 'failed'}`);
   return `no host could serve it (${hosts.join('; ') || 'none to try'})`;
+}
+
+/**
+ * Sent, and no reply: a client-side timeout, or a connection lost after the request was written. The
+ * coordinator keeps running the request (a CAS round retries until its own timeout), so it may still
+ * apply the batch after this error, and even after a read at SERIAL. A server's error reply (a write
+ * timeout, unavailable) means the coordinator has finished.
+ */
+function inDoubt(error: unknown): boolean {
+  const { name, isSocketError, requestNotWritten, innerErrors } = error as {
+    name?: string;
+    isSocketError?: boolean;
+    requestNotWritten?: boolean;
+    innerErrors?: Record<string, unknown>;
+  };
+  if (name === 'NoHostAvailableError') return Object.values(innerErrors ?? {}).some(inDoubt);
+  return name === 'OperationTimedOutError' || (isSocketError === true && requestNotWritten !== true);
 }
 
 function isTransient(error: unknown): boolean {

@@ -72,10 +72,11 @@ export interface KeyValueDriver {
   listKeys?(options: ListKeysOptions): Promise<string[]>;
 
   /**
-   * Reads as `fetchEvents` does, such that no write sent before can land afterwards: what it does not
-   * find at a failed commit's sequences is never stored (Cassandra: a read at SERIAL, which completes or
-   * supersedes any Paxos round left in progress). The core reads a failed commit back with it, and can
-   * then tell the caller the commit is not stored instead of that its outcome is unknown.
+   * Reads as `fetchEvents` does, such that no write the backend has answered can land afterwards: what
+   * it does not find at a failed commit's sequences is never stored (Cassandra: a read at SERIAL, which
+   * completes or supersedes any Paxos round left in progress). The core reads a failed commit back with
+   * it, and tells the caller the commit is not stored instead of that its outcome is unknown, unless an
+   * attempt failed `inDoubt` (sent, reply lost: it may still be running on the backend).
    */
   fetchEventsFinal?(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]>;
 

@@ -99,15 +99,21 @@ export class NotSupportedError extends KeyventError {
   }
 }
 
-/** The backend failed. `retryable` says whether the same call may succeed if tried again. */
+/**
+ * The backend failed. `retryable` says whether the same call may succeed if tried again; `inDoubt`, that
+ * the request was sent and its reply lost (a client-side timeout, a connection closed after sending), so
+ * it may still be running on the backend and land after this error.
+ */
 export class DriverError extends KeyventError {
   readonly driver: string;
   readonly retryable: boolean;
+  readonly inDoubt: boolean;
 
-  constructor(driver: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(driver: string, message: string, options: { cause?: unknown; retryable?: boolean; inDoubt?: boolean } = {}) {
     super(ErrorCode.driver, `[${driver}] ${message}`, { cause: options.cause });
     this.driver = driver;
     this.retryable = options.retryable ?? false;
+    this.inDoubt = options.inDoubt ?? false;
   }
 }
 

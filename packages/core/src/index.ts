@@ -1,7 +1,7 @@
 export * from './aggregate.js';
 export type * from './driver.js';
 export { searchLastSequence, type RetryOptions } from './driver-calls.js';
-export { runBackendRequest } from './driver-requests.js';
+export { runBackendRequest, type BackendRequestOptions } from './driver-requests.js';
 export * from './errors.js';
 export { assertStreamKey, compareKeys, MAX_KEY_BYTES } from './keys.js';
 export { redactSecrets } from './secrets.js';

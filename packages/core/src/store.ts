@@ -166,11 +166,14 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     const base = first.sequence - 1;
     const atSequences = () => driver.fetchEvents(first.key, base, stored.length);
     let found: readonly string[] | undefined;
+    // An attempt whose reply was lost may still be running on the backend: then no read can be final.
+    let inDoubt = false;
     try {
       await gate.call('putEvents', async () => {
         try {
           await driver.putEvents(stored, putOptions);
         } catch (error) {
+          if (isDriverError(error) && error.inDoubt) inDoubt = true;
           if (!isConcurrencyError(error)) throw error;
           // Ids the driver returned rule the commit out at no cost; a match is confirmed on the events.
           found = error.storedIds;
@@ -188,9 +191,10 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
       if (events.length > 0) throw await conflict(first.key, expected, base, error, idsOf(events));
       // A retryable failure may be a timeout whose request still lands: not stored yet is not refused,
       // unless the driver's final read says that no attempt can land any more.
-      if (error.retryable && !final) {
-        const read = finalFailure ? `a plain read (the final read failed: ${finalFailure})` : 'a read';
-        throw outcomeUnknown(first, error, `${read} did not find it at its sequences, but an attempt may still land`);
+      if (error.retryable && (!final || inDoubt)) {
+        const read = finalFailure ? `a plain read (the final read failed: ${finalFailure})` : final ? 'a final read' : 'a read';
+        const why = inDoubt ? 'an attempt whose reply was lost may still be running on the backend' : 'an attempt may still land';
+        throw outcomeUnknown(first, error, `${read} did not find it at its sequences, but ${why}`);
       }
       if (error.retryable) throw notStored(first, error);
       throw error;
@@ -329,10 +333,11 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   }
 
   /** `append`, traced: the stream, the expected version, the event count, and the new version. */
-  function tracedAppend(key: string, input: NewEvent | readonly NewEvent[], appendOptions: AppendOptions = {}) {
+  async function tracedAppend(key: string, input: NewEvent | readonly NewEvent[], appendOptions: AppendOptions = {}) {
+    // Whatever the caller passed (validation comes inside): never throw here, never record much.
     const attributes = {
-      'keyvent.stream.key': String(key).slice(0, 1024),
-      'keyvent.expected_version': String(appendOptions.expectedVersion ?? 'any'),
+      'keyvent.stream.key': typeof key === 'string' ? key.slice(0, 1024) : typeof key,
+      'keyvent.expected_version': describeVersion(appendOptions?.expectedVersion ?? 'any'),
       'keyvent.event_count': Array.isArray(input) ? input.length : 1,
     };
     return span('append', attributes, async (span) => {
@@ -451,3 +456,7 @@ async function* readBackward(fetch: Fetch, head: () => Promise<number>, from: nu
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** An expected version for a span attribute: a number or a sentinel as it is, anything else by its type. */
+const describeVersion = (version: unknown): string =>
+  typeof version === 'number' || typeof version === 'string' ? String(version).slice(0, 32) : typeof version;

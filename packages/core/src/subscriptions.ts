@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { StoredEvent } from './types.js';
 import { assertSequence } from './validation.js';
 
@@ -77,7 +78,9 @@ function createSubscriber(handler: EventHandler, options: SubscribeOptions, remo
       const waiting = queue.length - head;
       if (waiting > 0 && waiting + events.length > maxBacklog) return drop('overflow', events);
       for (const event of events) queue.push(event);
-      running ??= run();
+      // Handlers run in a context of their own: the delivery loop outlives the append whose span is
+      // active when it starts, and its handlers serve later commits of any stream.
+      running ??= context.with(ROOT_CONTEXT, run);
     },
     /** Resolves when everything queued so far was handled. */
     idle: async () => {

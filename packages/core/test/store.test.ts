@@ -241,6 +241,24 @@ describe('retries of transient driver failures', () => {
     expect([calls(), finalReads]).toEqual([3, 1]);
   });
 
+  it("does not call a commit not stored when an attempt's reply was lost: that attempt may still land after the final read", async () => {
+    const inner = createMemoryDriver();
+    let landed: Promise<void> | undefined;
+    const orphaned: KeyValueDriver = {
+      ...inner,
+      fetchEventsFinal: (...args) => inner.fetchEvents(...args),
+      // The request was sent; its connection closed; the server applies it 30 ms later.
+      putEvents: async (events, options) => {
+        landed ??= new Promise((resolve) => setTimeout(resolve, 30)).then(() => inner.putEvents(events, options));
+        throw new DriverError('orphan', 'Socket was closed', { retryable: true, inDoubt: true });
+      },
+    };
+    const store = createStore(orphaned, { retry: { attempts: 1 } });
+    await expect(store.append('s', event(1), { expectedVersion: 0 })).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/may still be running.*unknown/) });
+    await landed;
+    expect(await inner.lastSequence!('s')).toBe(1);
+  });
+
   it('recognises by a final read a commit that an attempt reported as failed had stored', async () => {
     const { driver, inner } = flakyPut(100, { writeFirst: true });
     const final: KeyValueDriver = { ...driver, fetchEventsFinal: (...args) => inner.fetchEvents(...args) };

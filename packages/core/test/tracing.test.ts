@@ -86,3 +86,28 @@ describe('OpenTelemetry spans', () => {
     ]);
   });
 });
+
+describe('OpenTelemetry context', () => {
+  it('runs subscribers outside the span of the append that woke them', async () => {
+    const store = createStore(createMemoryDriver());
+    store.subscribe(async () => trace.getTracer('app').startActiveSpan('projection', (span) => span.end()));
+    await store.append('a', { type: 'A', data: null }, { expectedVersion: 0 });
+    await store.append('b', { type: 'B', data: null }, { expectedVersion: 0 });
+    await store.close();
+    expect(named('projection').map((span) => span.parentSpanContext?.spanId)).toEqual([undefined, undefined]);
+  });
+
+  it('rejects, never throws synchronously, whatever append is given', async () => {
+    const store = createStore(createMemoryDriver());
+    const calls = [
+      () => store.append(Object.create(null) as string, { type: 'A', data: null }),
+      () => store.append('k', { type: 'A', data: null }, null as never),
+      () => store.append('k', { type: 'A', data: null }, { expectedVersion: Object.create(null) as number }),
+    ];
+    for (const call of calls) {
+      let promise: Promise<unknown> | undefined;
+      expect(() => (promise = call())).not.toThrow();
+      await expect(promise).rejects.toBeDefined();
+    }
+  });
+});
