@@ -10,12 +10,14 @@ const SECRETS: [RegExp, string][] = [
   [/([?&](?:sig|se|sp|sv|skoid|sktid|skt|ske|sks|skv)=)[^&\s"']+/gi, '$1***'],
   [/((?:secretAccessKey|aws_secret_access_key|sessionToken|password)["']?\s*[:=]\s*["']?)[^"',\s}]+/gi, '$1***'],
   [/(Bearer\s+)[\w.~+/-]+=*/g, '$1***'],
+  // MongoDB's AWS authentication in a URL: authMechanismProperties=AWS_SESSION_TOKEN:<token>, maybe URL-encoded.
+  [/(AWS_SESSION_TOKEN(?::|%3A))[^,&\s"']+/gi, '$1***'],
 ];
 
 /**
  * Masks secrets in a text (an error message, a log line): URL passwords (everything between
  * `user:` and the last `@` on the line, so one holding `@`, `/` or a space is masked whole),
- * `AccountKey=`, SAS signatures, AWS secret keys, bearer tokens.
+ * `AccountKey=`, SAS signatures, AWS secret keys and session tokens, bearer tokens.
  *
  * @example
  * ```ts

@@ -10,6 +10,8 @@ describe('secrets never reach a message', () => {
     ['a SAS token', 'GET https://acme.table.core.windows.net/events?sv=2019-02-02&sig=abc%2Bdef%3D&se=2030-01-01 403', 'abc%2Bdef', '&sig=***'],
     ['a SAS connection string', 'TableEndpoint=https://x;SharedAccessSignature=sv=2019&sig=secretsig', 'secretsig', 'SharedAccessSignature=***'],
     ['an AWS secret key', '{"accessKeyId":"AKIA1","secretAccessKey":"wJalrXUtnFEMI/K7MDENG"}', 'wJalrXUtnFEMI', '"secretAccessKey":"***"'],
+    ['an AWS session token in a MongoDB URL', 'cannot open mongodb://h:1/db?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:FQoGZXIvYXdzEJr1,SERVICE_NAME:x', 'FQoGZXIvYXdz', 'AWS_SESSION_TOKEN:***,SERVICE_NAME:x'],
+    ['a URL-encoded AWS session token', 'authMechanismProperties=AWS_SESSION_TOKEN%3AFQoGZXIvYXdzEJr1&x=1', 'FQoGZXIvYXdz', 'AWS_SESSION_TOKEN%3A***&x=1'],
     ['a bearer token', 'Authorization: Bearer eyJhbGciOi.eyJzdWIi.sig-part', 'eyJhbGciOi', 'Bearer ***'],
     ['a password option', 'cassandra auth failed: password=s3cret; user=app', 's3cret', 'password=***'],
     ['a URL password with an @', 'cannot open mongodb://app:p@Zq9Secret@host:27017/db: refused', 'Zq9Secret', 'mongodb://app:***@host:27017/db: refused'],
