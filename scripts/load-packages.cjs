@@ -1,9 +1,11 @@
 // Run by check-packages.sh from the scratch project its tarballs are installed in (copied there, so
-// that `require` resolves in that project): loads each package named on the command line through
-// require() and through import(). Both must work, export something, and give the same module (one
-// instance: no dual-package hazard). A package whose engines.node excludes this Node is skipped.
-// Prints one line: what was loaded and what was skipped.
-const { readFileSync } = require('node:fs');
+// that `require` resolves in that project), as `node load-packages.cjs LOADED NAME...`: loads each
+// package NAME through require() and through import(). Both must work, export something, and give the
+// same module (one instance: no dual-package hazard). A package whose engines.node excludes this Node
+// is skipped; the names loaded are appended to the file LOADED, one a line, so that check-packages.sh
+// can check that each package was loaded on some Node it tried. Prints one line: what was loaded and
+// what was skipped.
+const { appendFileSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 /** True if this Node satisfies `range`, which must be of the form >=X, >=X.Y or >=X.Y.Z. */
@@ -16,7 +18,7 @@ function satisfies(range, name) {
   return true;
 }
 
-async function main(names) {
+async function main(loadedFile, names) {
   const loaded = [];
   const skipped = [];
   for (const name of names) {
@@ -28,12 +30,12 @@ async function main(names) {
     if (required !== imported) throw new Error(`${name}: require() and import() gave two different module instances`);
     loaded.push(name);
   }
-  if (loaded.length === 0) throw new Error('no package loaded');
+  appendFileSync(loadedFile, loaded.map((name) => `${name}\n`).join(''));
   const rest = skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : '';
   console.log(`require() and import() of ${loaded.length} packages on Node ${process.version}: each loads, exports, and is one module${rest}`);
 }
 
-main(process.argv.slice(2)).catch((error) => {
+main(process.argv[2], process.argv.slice(3)).catch((error) => {
   console.error(error);
   process.exitCode = 1;
 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 import { exitWhenPipeCloses, runKeyvent } from './run-keyvent.js';
 
-exitWhenPipeCloses(process.stdout);
+exitWhenPipeCloses(process.stdout, process.stderr);
 process.exitCode = await runKeyvent(process.argv);

@@ -2,8 +2,11 @@ import { CommanderError } from 'commander';
 import { isKeyventError, redactSecrets } from '@keyvent/core';
 import { CommandError, UsageError } from './errors.js';
 
-/** The exit codes of `keyvent`: 1 for a refused or failed operation, 2 for a mistake in the command line. */
-export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const;
+/**
+ * The exit codes of `keyvent`: 1 for a refused or failed operation, 2 for a mistake in the command line,
+ * 141 (128 + SIGPIPE, as Unix tools) when the reader of stdout went away before the command finished.
+ */
+export const ExitCode = { ok: 0, failed: 1, usage: 2, pipeClosed: 141 } as const;
 
 const line = (message: string) => `keyvent: ${redactSecrets(message).replace(/^\[keyvent\] /, '')}`;
 

@@ -1,17 +1,18 @@
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { text } from 'node:stream/consumers';
 import { Command, Option } from 'commander';
-import { redactSecrets, type EventStore, type ExpectedVersion, type StoredEvent } from '@keyvent/core';
+import { redactSecrets, type EventStore, type ExpectedVersion, type NewEvent, type StoredEvent } from '@keyvent/core';
 import { Presets, SingleBar } from 'cli-progress';
 import { benchTable } from './bench/table.js';
 import { FULL, QUICK, runWorkloads } from './bench/workloads.js';
+import { checkAppend } from './check-append.js';
 import { copyStore, CopyError, verifyCopy } from './copy.js';
 import { runDemo } from './demo/run-demo.js';
 import { CommandError } from './errors.js';
 import { parseJsonArgument } from './json-argument.js';
 import { manifest } from './manifest.js';
-import { expectedVersion, positive, sequence } from './option-values.js';
+import { expectedVersion, interval, listLimit, positive, sequence } from './option-values.js';
+import { readStdin } from './read-stdin.js';
 import { openStore, STORE_URL_HELP, type OpenStoreOptions } from './store-url.js';
 
 const DEMO_STORE = join('.keyvent-data', 'demo');
@@ -68,7 +69,7 @@ export function createProgram(print: (line: string) => void = console.log, stdin
     .addOption(storeOption())
     .option('-p, --prefix <prefix>', 'only keys that start with this')
     .option('--after <key>', 'only keys after this one (for paging)')
-    .option('-n, --limit <n>', 'at most this many keys', positive('a limit'), 1000)
+    .option('-n, --limit <n>', 'at most this many keys (up to 10000)', listLimit, 1000)
     .action(async (options: { store: string; prefix?: string; after?: string; limit: number }) => {
       await withStore(options.store, { create: false }, async (store) => {
         const keys = await store.listStreams({ prefix: options.prefix, startAfter: options.after, limit: options.limit });
@@ -103,12 +104,12 @@ export function createProgram(print: (line: string) => void = console.log, stdin
     .option('-e, --expected-version <version>', "a number, 'no_stream', 'exists' or 'any'", expectedVersion, 'any')
     .option('-m, --metadata <json>', 'metadata, as a JSON object')
     .action(async (key: string, type: string, data: string, options: { store: string; expectedVersion: ExpectedVersion; metadata?: string }) => {
-      const event = { type, data: parseJsonArgument(data === '-' ? await text(stdin) : data, '<data>') };
-      const metadata = options.metadata === undefined ? undefined : parseJsonArgument(options.metadata, '--metadata');
+      const event: NewEvent = { type, data: parseJsonArgument(data === '-' ? await readStdin(stdin) : data, '<data>') };
+      if (options.metadata !== undefined) event.metadata = parseJsonArgument(options.metadata, '--metadata') as NewEvent['metadata'];
+      // Before the store is opened, which creates it: a refusal that needs no store leaves none behind.
+      await checkAppend(key, event, options.expectedVersion);
       await withStore(options.store, { create: true }, async (store) => {
-        const result = await store.append(key, metadata === undefined ? event : { ...event, metadata: metadata as never }, {
-          expectedVersion: options.expectedVersion,
-        });
+        const result = await store.append(key, event, { expectedVersion: options.expectedVersion });
         print(`appended ${key}#${result.version} (${type})`);
       });
     });
@@ -117,7 +118,7 @@ export function createProgram(print: (line: string) => void = console.log, stdin
     .description('print new events of a stream as they are stored (polls; Ctrl-C stops)')
     .addOption(storeOption())
     .option('--from <sequence>', 'start at this sequence (default: after the current head)', sequence)
-    .option('--interval <ms>', 'how often to look for new events', positive('an interval in milliseconds'), 500)
+    .option('--interval <ms>', 'how often to look for new events (up to 3600000)', interval, 500)
     .option('-n, --limit <n>', 'stop after this many events', positive('a limit'))
     .option('--json', 'one JSON object per line')
     .action(async (key: string, options: { store: string; from?: number; interval: number; limit?: number; json?: boolean }) => {

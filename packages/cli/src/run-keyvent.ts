@@ -1,4 +1,4 @@
-import { describeFailure } from './failure.js';
+import { describeFailure, ExitCode } from './failure.js';
 import { createProgram } from './program.js';
 
 /**
@@ -26,17 +26,22 @@ export async function runKeyvent(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * Ends the process quietly when the reader of `stream` goes away (`keyvent read … | head` closes the pipe
- * after its lines: Node then fails the next write with EPIPE), as Unix tools do; other errors stay errors.
+ * Ends the process as Unix tools do when the reader of `stdout` goes away (`keyvent read … | head` closes
+ * the pipe after its lines: Node then fails the next write with EPIPE): at once, with exit code 141
+ * (128 + SIGPIPE), so that under `set -o pipefail` a command that did not finish does not pass for one
+ * that succeeded. EPIPE on `stderr` is ignored, as nothing can be reported there any more. Other errors
+ * of either stream stay errors.
  *
  * @example
  * ```ts
- * exitWhenPipeCloses(process.stdout);
+ * exitWhenPipeCloses(process.stdout, process.stderr);
  * ```
  */
-export function exitWhenPipeCloses(stream: NodeJS.WritableStream): void {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
+export function exitWhenPipeCloses(stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void {
+  const onError = (closed: () => void) => (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
-    process.exit(0);
-  });
+    closed();
+  };
+  stdout.on('error', onError(() => process.exit(ExitCode.pipeClosed)));
+  stderr.on('error', onError(() => undefined));
 }

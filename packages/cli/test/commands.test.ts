@@ -88,6 +88,34 @@ describe('keyvent commands on a LevelDB store', () => {
     expect(event.data).toEqual(data);
   });
 
+  it('append - refuses stdin that is not UTF-8 (it was stored with U+FFFD), and decodes a character split across chunks', async () => {
+    const latin1 = Readable.from([Buffer.from('{"city":"Z'), Buffer.from([0xfc]), Buffer.from('rich"}')]);
+    const error = await keyventWithStdin(latin1, 'append', 'utf8-1', 'T', '-', '-s', store).catch((caught: unknown) => caught);
+    expect(error).toEqual(new UsageError('stdin is not valid UTF-8 (append … - reads JSON text in UTF-8)'));
+    expect(describeFailure(error).exitCode).toBe(2);
+    await expect(keyvent('read', 'utf8-1', '-s', store)).rejects.toThrow('does not exist');
+
+    const bytes = Buffer.from('{"city":"Zürich"}');
+    const split = bytes.indexOf(0xc3) + 1;
+    expect(await keyventWithStdin(Readable.from([bytes.subarray(0, split), bytes.subarray(split)]), 'append', 'utf8-2', 'T', '-', '-s', store)).toEqual(['appended utf8-2#1 (T)']);
+    const [event] = (await keyvent('read', 'utf8-2', '-s', store, '--json')).map((line) => JSON.parse(line));
+    expect(event.data).toEqual({ city: 'Zürich' });
+  });
+
+  it('append - stops reading stdin past 16 MiB: a usage error that says the limit', async () => {
+    const MiB = 1024 * 1024;
+    let pulled = 0;
+    // 64 MiB of one JSON string, offered 1 MiB at a time.
+    const huge = Readable.from(
+      (function* () {
+        for (; pulled < 64; pulled++) yield Buffer.from(pulled === 0 ? `"${'x'.repeat(MiB - 1)}` : pulled === 63 ? `${'x'.repeat(MiB - 1)}"` : 'x'.repeat(MiB));
+      })(),
+    );
+    const error = await keyventWithStdin(huge, 'append', 'huge-1', 'T', '-', '-s', 'memory:').catch((caught: unknown) => caught);
+    expect(error).toEqual(new UsageError('stdin holds more than 16 MiB (16777216 bytes), the most append … - reads'));
+    expect(pulled).toBeLessThan(40);
+  });
+
   it('the commands that only read create nothing: a missing LevelDB directory is one line naming it', async () => {
     const missing = join(root, 'typo-dir');
     const line = `keyvent: [level] no LevelDB store in ${JSON.stringify(missing)}; this command creates nothing: create it with createLevelDriver({ location }) from @keyvent/level, or append to it or copy into it with keyvent`;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -36,7 +36,9 @@ describe('what the keyvent process prints to stderr never carries a URL password
 describe('exit code 2 for every mistake in the command line, with one message that says what is accepted', () => {
   it.each([
     ['an expected version that is none of the accepted forms', ['append', 'k', 'T', '{}', '-s', store, '-e', 'banana'], "error: option '-e, --expected-version <version>' argument 'banana' is invalid. banana is not a version: use a whole number >= 0, 'no_stream', 'exists' or 'any'\n"],
-    ['a limit of 0', ['streams', '-s', store, '--limit', '0'], "error: option '-n, --limit <n>' argument '0' is invalid. 0 is not a limit: use a whole number >= 1\n"],
+    ['a limit of 0', ['streams', '-s', store, '--limit', '0'], "error: option '-n, --limit <n>' argument '0' is invalid. 0 is not a limit: use a whole number from 1 to 10000\n"],
+    ['a limit above the store\'s 10000 (was the store\'s refusal, exit 1)', ['streams', '-s', store, '-n', '10001'], "error: option '-n, --limit <n>' argument '10001' is invalid. 10001 is not a limit: use a whole number from 1 to 10000\n"],
+    ['a tail interval beyond an hour (setTimeout overflowed to 1 ms polling)', ['tail', 'cart-1', '-s', store, '--from', '1', '--limit', '1', '--interval', '3000000000'], "error: option '--interval <ms>' argument '3000000000' is invalid. 3000000000 is not an interval in milliseconds: use a whole number from 1 to 3600000\n"],
     ['a sequence of 0', ['read', 'cart-1', '-s', store, '--from', '0'], "error: option '--from <sequence>' argument '0' is invalid. 0 is not a sequence: use a whole number >= 1\n"],
     ['a number in another notation', ['copy', store, 'memory:', '--concurrency', '1e3'], "error: option '-c, --concurrency <n>' argument '1e3' is invalid. 1e3 is not a concurrency: use a whole number >= 1\n"],
     ['a missing argument', ['read'], "error: missing required argument 'key'\n"],
@@ -62,7 +64,7 @@ describe('exit code 2 for every mistake in the command line, with one message th
 describe('exit code 1 for what the store refuses and for a backend that fails, in one line', () => {
   it.each([
     ['a concurrency conflict', ['append', 'cart-1', 'T', '{}', '-s', store, '-e', '5'], 'keyvent: [level] stream "cart-1": expected version 5, actual version 1; reload the stream and retry the command\n'],
-    ['a validation error of the store', ['streams', '-s', store, '--limit', '20000'], 'keyvent: limit: must be at most 10000\n'],
+    ['a validation error of the store', ['read', '', '-s', store], 'keyvent: key: must not be empty\n'],
     ['an unreachable server', ['streams', '-s', `mongodb://${UNREACHABLE}`], `keyvent: [mongodb] cannot open mongodb://${UNREACHABLE}: connect ECONNREFUSED 127.0.0.1:9\n`],
   ])('%s', async (_, args, stderr) => {
     expect(await keyventProcess(args)).toMatchObject({ exitCode: 1, stdout: '', stderr });
@@ -89,19 +91,45 @@ describe('exit code 1 for what the store refuses and for a backend that fails, i
   }, 30_000);
 });
 
-describe('append refuses an integer that JSON numbers cannot keep exact', () => {
+describe('append refuses a number that JSON numbers cannot keep exact', () => {
   it('exits 2 naming 18446744073709551617 (stored today as 18446744073709552000), and stores nothing', async () => {
     const run = await keyventProcess(['append', 'big', 'T', '{"n":[1,2,{"m":18446744073709551617}]}', '-s', store]);
     expect(run).toMatchObject({ exitCode: 2, stdout: '' });
     expect(run.stderr).toBe(
-      'keyvent: <data> holds 18446744073709551617, an integer beyond 2^53 - 1 (9007199254740991) that JSON numbers cannot keep exact (it would be stored as 18446744073709552000): write it as a string, "18446744073709551617"\n',
+      'keyvent: <data> holds 18446744073709551617, a number beyond 2^53 - 1 (9007199254740991) that JSON numbers cannot keep exact (it would be read as 18446744073709552000): write it as a string, "18446744073709551617"\n',
     );
     expect((await keyventProcess(['read', 'big', '-s', store])).exitCode).toBe(1);
   });
 
   it('in --metadata too, and below -(2^53 - 1)', async () => {
     const run = await keyventProcess(['append', 'big', 'T', '{}', '-s', store, '-m', '{"n":-9007199254740993}']);
-    expect(run).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/^keyvent: --metadata holds -9007199254740993, an integer beyond/) });
+    expect(run).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/^keyvent: --metadata holds -9007199254740993, a number beyond/) });
+  });
+});
+
+describe('a refused append opens no store: what can be checked without the store is checked first, as a usage error (exit 2)', () => {
+  let count = 0;
+  it.each([
+    ['a number beyond a double (was exit 1)', ['append', 'k', 'T', '{"n":1e400}'], 'keyvent: <data> holds 1e400, a number beyond 2^53 - 1 (9007199254740991) that JSON numbers cannot keep exact (it would be read as Infinity): write it as a string, "1e400"\n'],
+    ['-0 (was exit 1)', ['append', 'k', 'T', '[0,-0]'], 'keyvent: <data> holds -0, a negative zero that JSON does not keep (it reads back as 0): write 0\n'],
+    ['an empty key', ['append', '', 'T', '{}'], 'keyvent: <key>: must not be empty\n'],
+    ['an empty type', ['append', 'k', '', '{}'], 'keyvent: <type>: must be a non-empty string\n'],
+    ['a lone surrogate in the data', ['append', 'k', 'T', '{"name":"\\ud800"}'], 'keyvent: <data>.name: string contains a lone surrogate\n'],
+    ['metadata that is not an object', ['append', 'k', 'T', '{}', '-m', '[1]'], 'keyvent: --metadata: must be a plain object\n'],
+    ['a correlationId that is not a string', ['append', 'k', 'T', '{}', '-m', '{"correlationId":7}'], 'keyvent: --metadata.correlationId: must be a string\n'],
+    ['an expected version whose next event would pass sequence 2^53 - 1', ['append', 'k', 'T', '{}', '-e', '9007199254740991'], 'keyvent: --expected-version: the commit would pass sequence 2^53 - 1\n'],
+  ])('%s', async (_, args, stderr) => {
+    const level = join(root, `never-created-${++count}`);
+    expect(await keyventProcess([...args, '-s', `level:${level}`])).toMatchObject({ exitCode: 2, stdout: '', stderr });
+    expect(existsSync(level)).toBe(false);
+  });
+
+  it('an expected version the store does not match needs the store: exit 1, nothing appended, but a missing store is created (documented)', async () => {
+    const created = join(root, 'created-by-a-refused-append');
+    const run = await keyventProcess(['append', 'k', 'T', '{}', '-e', '5', '-s', `level:${created}`]);
+    expect(run).toMatchObject({ exitCode: 1, stdout: '', stderr: 'keyvent: [level] stream "k": expected version 5, actual version 0; reload the stream and retry the command\n' });
+    expect(existsSync(created)).toBe(true);
+    expect(await keyventProcess(['streams', '-s', `level:${created}`])).toMatchObject({ exitCode: 0, stdout: '' });
   });
 });
 
@@ -119,14 +147,21 @@ describe('version and help', () => {
 });
 
 describe('a reader that closes the pipe early (keyvent read … | head)', () => {
-  it('ends the process quietly with exit code 0 on EPIPE, and leaves other stream errors loud', () => {
-    const stream = new PassThrough();
-    exitWhenPipeCloses(stream);
+  const epipe = () => Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+  const diskFull = () => Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+
+  it('exits 141 (128 + SIGPIPE) on EPIPE of stdout, as Unix tools do, so that set -o pipefail sees a command that did not finish; ignores EPIPE on stderr; leaves other errors loud', () => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    exitWhenPipeCloses(stdout, stderr);
     const exit = jest.spyOn(process, 'exit').mockImplementation((() => undefined) as typeof process.exit);
     try {
-      stream.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
-      expect(exit).toHaveBeenCalledWith(0);
-      expect(() => stream.emit('error', Object.assign(new Error('disk full'), { code: 'ENOSPC' }))).toThrow('disk full');
+      stdout.emit('error', epipe());
+      expect(exit).toHaveBeenCalledWith(141);
+      expect(() => stderr.emit('error', epipe())).not.toThrow();
+      expect(exit).toHaveBeenCalledTimes(1);
+      expect(() => stdout.emit('error', diskFull())).toThrow('disk full');
+      expect(() => stderr.emit('error', diskFull())).toThrow('disk full');
     } finally {
       exit.mockRestore();
     }
