@@ -226,7 +226,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   function notStored(first: StoredEvent, failure: DriverError): DriverError {
     return new DriverError(
       driver.name,
-      `the commit to stream ${JSON.stringify(first.key)} at sequence ${first.sequence} failed (${failure.message}) and is not stored: ` +
+      `the commit to stream ${JSON.stringify(first.key)} at sequence ${first.sequence} failed (${messageOf(failure)}) and is not stored: ` +
         'a final read found nothing at its sequences, and no attempt can land any more; it may be appended again',
       { cause: failure, retryable: true },
     );
@@ -235,7 +235,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   function outcomeUnknown(first: StoredEvent, failure: DriverError, why: string): DriverError {
     return new DriverError(
       driver.name,
-      `the commit to stream ${JSON.stringify(first.key)} at sequence ${first.sequence} failed (${failure.message}) and ${why}: ` +
+      `the commit to stream ${JSON.stringify(first.key)} at sequence ${first.sequence} failed (${messageOf(failure)}) and ${why}: ` +
         'whether it is stored is unknown; read the stream before appending it again',
       { cause: failure },
     );
@@ -455,7 +455,8 @@ async function* readBackward(fetch: Fetch, head: () => Promise<number>, from: nu
   }
 }
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+/** An error's message, without the `[keyvent] [driver] ` prefix of a keyvent error, to quote inside another's. */
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message.replace(/^\[keyvent\] (\[[^\]]*\] )?/, '') : String(error));
 
 /** An expected version for a span attribute: a number or a sentinel as it is, anything else by its type. */
 const describeVersion = (version: unknown): string =>
