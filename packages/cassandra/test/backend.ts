@@ -1,7 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import { Client, types, type ClientOptions } from 'cassandra-driver';
+import { Client, tracker, types, type ClientOptions } from 'cassandra-driver';
 import { createCassandraSchema } from '@keyvent/cassandra';
 import { startCassandraCluster, startPreparedBackend, type CassandraCluster } from '@keyvent/testing';
+
+/** What a request tracker is told of a request: its query (CQL, or a batch's queries) and, on failure, the error. */
+export interface TrackedRequest {
+  query: unknown;
+  error?: { code?: number; writeType?: string; message: string };
+}
+
+/**
+ * A client request tracker that hands every request the client sends (prepares and its own retries
+ * included) to `seen`. The typings call RequestTracker an interface; the client checks for an instance
+ * of its class, hence the subclass.
+ */
+export function requestTracker(seen: (request: TrackedRequest) => void): tracker.RequestTracker {
+  const Base = (tracker as unknown as { RequestTracker: new () => object }).RequestTracker;
+  class Tracker extends Base {
+    onSuccess(_host: unknown, query: unknown): void {
+      seen({ query });
+    }
+    onError(_host: unknown, query: unknown, _parameters: unknown, _options: unknown, _length: unknown, error: TrackedRequest['error']): void {
+      seen({ query, error });
+    }
+  }
+  return new Tracker() as unknown as tracker.RequestTracker;
+}
 
 const freshKeyspace = () => `keyvent_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { tracker, types, type Client } from 'cassandra-driver';
+import { types, type Client } from 'cassandra-driver';
 import { createCassandraDriver } from '@keyvent/cassandra';
 import { runTorture, type TortureReport } from '@keyvent/conformance';
 import { createStore, type EventStore } from '@keyvent/core';
 import type { CassandraCluster, CassandraNode } from '@keyvent/testing';
-import { cassandraClusterForTests, waitUntilEveryNodeSeesAll } from './backend.js';
+import { cassandraClusterForTests, requestTracker, waitUntilEveryNodeSeesAll } from './backend.js';
 
 /**
  * Four writers append to three streams at exact versions on a three-node cluster (RF 3, QUORUM /
@@ -35,15 +35,12 @@ const casTimeouts: CasTimeout[] = [];
 
 beforeAll(async () => {
   // Sees every failed request: the client's own retries included, which keyvent never hears of.
-  const Base = (tracker as unknown as { RequestTracker: new () => object }).RequestTracker;
-  class CasTimeoutTracker extends Base {
-    onError(_host: unknown, query: unknown, _parameters: unknown, _options: unknown, _length: unknown, error: { code?: number; writeType?: string; message: string }): void {
-      if (error.code !== types.responseErrorCodes.writeTimeout || error.writeType !== 'CAS' || !Array.isArray(query)) return;
-      const ids = (query as { params: unknown[] }[]).slice(0, -1).map(({ params }) => String(params[4]));
-      casTimeouts.push({ ids, message: error.message });
-    }
-  }
-  const started = await cassandraClusterForTests({ requestTracker: new CasTimeoutTracker() as unknown as tracker.RequestTracker });
+  const casTimeoutsSeen = requestTracker(({ query, error }) => {
+    if (error?.code !== types.responseErrorCodes.writeTimeout || error.writeType !== 'CAS' || !Array.isArray(query)) return;
+    const ids = (query as { params: unknown[] }[]).slice(0, -1).map(({ params }) => String(params[4]));
+    casTimeouts.push({ ids, message: error.message });
+  });
+  const started = await cassandraClusterForTests({ requestTracker: casTimeoutsSeen });
   if (!started.cluster.nodes) throw new Error('the cluster fault test kills nodes: it needs the cluster started here (unset KEYVENT_CASSANDRA_CONTACT_POINTS)');
   cluster = started.cluster as CassandraCluster;
   ({ client, keyspace } = started);

@@ -1,7 +1,7 @@
 import { backOff } from 'exponential-backoff';
 import type { KeyValueDriver } from './driver.js';
 import { DriverError, isDriverError, isKeyventError, StoreClosedError } from './errors.js';
-import { SpanKind, systemName, traced } from './tracing.js';
+import { driverSpans } from './tracing.js';
 
 /** How the core retries a driver call that failed with a retryable `DriverError` (throttling, a transient clash). */
 export interface RetryOptions {
@@ -29,6 +29,8 @@ export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {
     jitter: 'full' as const,
     retry: (error: unknown) => isDriverError(error) && error.retryable,
   };
+  const patientOptions = { ...backOffOptions, numOfAttempts: backOffOptions.numOfAttempts * 2 };
+  const spans = driverSpans(driver.name);
 
   /** Runs one of the store's operations: refused once close has begun; close waits for it otherwise. */
   function operation<T>(run: () => Promise<T>): Promise<T> {
@@ -48,9 +50,8 @@ export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {
    */
   function call<T>(operation: string, run: () => Promise<T>, patient = false): Promise<T> {
     let attempt = 0;
-    const attributes = { 'db.system.name': systemName(driver.name), 'db.operation.name': operation };
-    const once = () => traced(`${driver.name}.${operation}`, SpanKind.CLIENT, { ...attributes, 'keyvent.attempt': ++attempt }, () => callOnce(operation, run));
-    return backOff(once, patient ? { ...backOffOptions, numOfAttempts: backOffOptions.numOfAttempts * 2 } : backOffOptions);
+    const once = () => spans.request(operation, { 'keyvent.attempt': ++attempt }, () => callOnce(operation, run));
+    return backOff(once, patient ? patientOptions : backOffOptions);
   }
 
   async function callOnce<T>(operation: string, run: () => Promise<T>): Promise<T> {
@@ -81,7 +82,7 @@ export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {
     return closing;
   }
 
-  return { operation, call, lastSequence, close, isClosing: () => closing !== undefined };
+  return { operation, call, lastSequence, close, isClosing: () => closing !== undefined, spans };
 }
 
 /** Finds the last existing sequence by galloping then bisecting: about 2·log2(n) checks. */

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Attributes, Span } from '@opentelemetry/api';
 import type { DriverLimits, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
 import { createDriverGate, type RetryOptions } from './driver-calls.js';
 import { ConcurrencyError, DriverError, isConcurrencyError, isDriverError, NotSupportedError, StoreClosedError, ValidationError } from './errors.js';
 import { assertStreamKey } from './keys.js';
 import { createPublisher, type EventHandler, type SubscribeOptions } from './subscriptions.js';
-import { SpanKind, systemName, traced } from './tracing.js';
 import type { ExpectedVersion, NewEvent, StoredEvent } from './types.js';
 import { assertCommit, assertEvent, assertExpectedVersion, assertSequence, assertUniqueId } from './validation.js';
 
@@ -223,22 +221,17 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     }
   }
 
-  function notStored(first: StoredEvent, failure: DriverError): DriverError {
-    return new DriverError(
-      driver.name,
-      `the commit to stream ${JSON.stringify(first.key)} at sequence ${first.sequence} failed (${messageOf(failure)}) and is not stored: ` +
-        'a final read found nothing at its sequences, and no attempt can land any more; it may be appended again',
-      { cause: failure, retryable: true },
-    );
-  }
+  /** The commit failed and is not stored: a final read found nothing, and nothing can land any more. */
+  const notStored = (first: StoredEvent, failure: DriverError) =>
+    commitFailed(first, failure, 'is not stored: a final read found nothing at its sequences, and no attempt can land any more; it may be appended again', true);
 
-  function outcomeUnknown(first: StoredEvent, failure: DriverError, why: string): DriverError {
-    return new DriverError(
-      driver.name,
-      `the commit to stream ${JSON.stringify(first.key)} at sequence ${first.sequence} failed (${messageOf(failure)}) and ${why}: ` +
-        'whether it is stored is unknown; read the stream before appending it again',
-      { cause: failure },
-    );
+  /** The commit failed and may or may not be stored (`why`): the caller must read the stream. */
+  const outcomeUnknown = (first: StoredEvent, failure: DriverError, why: string) =>
+    commitFailed(first, failure, `${why}: whether it is stored is unknown; read the stream before appending it again`, false);
+
+  function commitFailed(first: StoredEvent, failure: DriverError, outcome: string, retryable: boolean): DriverError {
+    const commit = `the commit to stream ${JSON.stringify(first.key)} at sequence ${first.sequence}`;
+    return new DriverError(driver.name, `${commit} failed (${messageOf(failure)}) and ${outcome}`, { cause: failure, retryable });
   }
 
   async function appendAfterHead(key: string, events: readonly Prepared[], expected: 'any' | 'exists') {
@@ -297,7 +290,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     assertSequence(pageSize, 'pageSize');
     const fetch = (after: number, limit: number) =>
       gate.operation(() =>
-        span('read', { 'keyvent.stream.key': key, 'keyvent.after_sequence': after, 'keyvent.limit': limit }, async (span) => {
+        gate.spans.operation('read', { 'keyvent.stream.key': key, 'keyvent.after_sequence': after, 'keyvent.limit': limit }, async (span) => {
           const events = await gate.call('fetchEvents', () => driver.fetchEvents(key, after, limit));
           span.setAttribute('keyvent.event_count', events.length);
           return events;
@@ -319,17 +312,11 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     const request: ListKeysOptions = { limit };
     if (prefix) request.prefix = prefix;
     if (startAfter !== undefined) request.startAfter = startAfter;
-    return span('list', { 'keyvent.limit': limit }, async (span) => {
+    return gate.spans.operation('list', { 'keyvent.limit': limit }, async (span) => {
       const keys = await gate.call('listKeys', () => driver.listKeys!(request));
       span.setAttribute('keyvent.stream_count', keys.length);
       return keys;
     });
-  }
-
-  /** A span of one of the store's operations (`keyvent.append`…), parent of its driver calls' spans. */
-  function span<T>(operation: string, attributes: Attributes, run: (span: Span) => Promise<T>): Promise<T> {
-    const common = { 'db.system.name': systemName(driver.name), 'db.operation.name': operation };
-    return traced(`keyvent.${operation}`, SpanKind.INTERNAL, { ...common, ...attributes }, run);
   }
 
   /** `append`, traced: the stream, the expected version, the event count, and the new version. */
@@ -340,7 +327,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
       'keyvent.expected_version': describeVersion(appendOptions?.expectedVersion ?? 'any'),
       'keyvent.event_count': Array.isArray(input) ? input.length : 1,
     };
-    return span('append', attributes, async (span) => {
+    return gate.spans.operation('append', attributes, async (span) => {
       const result = await append(key, input, appendOptions);
       span.setAttribute('keyvent.version', result.version);
       return result;

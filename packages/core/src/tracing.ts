@@ -12,13 +12,29 @@ const tracer = trace.getTracer('@keyvent/core');
 /** `db.system.name` of the semantic conventions where they name the backend; the driver's name otherwise. */
 const SYSTEM_NAMES: Readonly<Record<string, string>> = { dynamodb: 'aws.dynamodb', cassandra: 'cassandra', mongodb: 'mongodb' };
 
-export const systemName = (driver: string): string => SYSTEM_NAMES[driver] ?? driver;
+/**
+ * The spans of one store over one driver, each with the driver's `db.system.name` (looked up once) and
+ * its operation as `db.operation.name`.
+ */
+export function driverSpans(driver: string) {
+  const system = SYSTEM_NAMES[driver] ?? driver;
+  const start = <T>(name: string, kind: SpanKind, operation: string, attributes: Attributes, run: (span: Span) => Promise<T>) =>
+    traced(name, kind, { 'db.system.name': system, 'db.operation.name': operation, ...attributes }, run);
+  return {
+    /** One of the store's operations (`keyvent.append`…), parent of its driver calls' spans. */
+    operation: <T>(operation: string, attributes: Attributes, run: (span: Span) => Promise<T>) =>
+      start(`keyvent.${operation}`, SpanKind.INTERNAL, operation, attributes, run),
+    /** One attempt of a driver call (`dynamodb.putEvents`), a client span. */
+    request: <T>(operation: string, attributes: Attributes, run: (span: Span) => Promise<T>) =>
+      start(`${driver}.${operation}`, SpanKind.CLIENT, operation, attributes, run),
+  };
+}
 
 /**
  * Runs `run` inside an active span, so that the driver requests it makes are its children; ends the
  * span with the outcome. `run` may add attributes it learns (the new version, a count).
  */
-export function traced<T>(name: string, kind: SpanKind, attributes: Attributes, run: (span: Span) => Promise<T>): Promise<T> {
+function traced<T>(name: string, kind: SpanKind, attributes: Attributes, run: (span: Span) => Promise<T>): Promise<T> {
   return tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
     try {
       return await run(span);
@@ -35,4 +51,3 @@ export function traced<T>(name: string, kind: SpanKind, attributes: Attributes, 
   });
 }
 
-export { SpanKind };

@@ -134,8 +134,6 @@ export interface CassandraNode {
   readonly dataCenter: string;
   /** How long its last start took until it took CQL connections, in milliseconds. */
   readonly startMs: number;
-  /** Whether its process is running. */
-  readonly running: boolean;
   /** SIGKILLs it (no flush, no goodbye to its peers) and waits until it is gone. */
   kill(): Promise<void>;
   /** Starts it again on its own data (commit log replayed, tokens saved: no bootstrap); waits for CQL. */
@@ -235,6 +233,7 @@ async function startJoiningNode(settings: NodeSettings): Promise<LocalProcess> {
 
 function clusterNode(settings: NodeSettings): CassandraNode & { stop(): Promise<void> } {
   let server: LocalProcess | undefined;
+  // Set when its process starts, cleared when it ends (killed, stopped or crashed).
   let running = false;
   let startMs = 0;
   return {
@@ -243,12 +242,8 @@ function clusterNode(settings: NodeSettings): CassandraNode & { stop(): Promise<
     get startMs() {
       return startMs;
     },
-    get running() {
-      return running;
-    },
     async kill() {
       await server?.kill();
-      running = false;
     },
     async restart() {
       if (running) throw new Error(`Cassandra node ${settings.address} is running: kill or stop it first`);
@@ -260,7 +255,6 @@ function clusterNode(settings: NodeSettings): CassandraNode & { stop(): Promise<
     },
     async stop() {
       await server?.stop();
-      running = false;
     },
   };
 }
