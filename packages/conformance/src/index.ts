@@ -4,6 +4,7 @@ import { concurrencyCases } from './concurrency.js';
 import type { ConformanceOptions, SuiteContext, TestApi } from './context.js';
 import { dataCases } from './data.js';
 import { faultCases } from './faults.js';
+import { FEED_SKEW_MS, FEED_TIMINGS, feedCases } from './feed.js';
 import { hostileInputCases } from './hostile.js';
 import { importCases } from './import.js';
 import { retryCases } from './retries.js';
@@ -75,6 +76,7 @@ export function registerConformanceSuite(api: TestApi, options: ConformanceOptio
       await store?.close();
     }, settings.timeout);
     for (const [concern, register] of Object.entries(concerns)) api.describe(concern, () => register(context));
+    api.describe('feed', () => registerFeedCases(api, context, settings));
     const faults = settings.faults;
     if (faults) {
       api.describe('faults', () => {
@@ -88,6 +90,30 @@ export function registerConformanceSuite(api: TestApi, options: ConformanceOptio
         faultCases(context);
       });
     }
+  });
+}
+
+/**
+ * The change feed, on stores with short feed timings over drivers of their own (one of them with a clock
+ * that runs behind). A driver without a feed is held to refusing it with NotSupportedError.
+ */
+function registerFeedCases(api: TestApi, context: SuiteContext, settings: SuiteContext['options']) {
+  let feedStore: EventStore | undefined;
+  let skewedStore: EventStore | undefined;
+  api.beforeAll(async () => {
+    if (!context.driver().feed) return;
+    const driver = await settings.createDriver();
+    feedStore = createStore(driver, { feed: FEED_TIMINGS });
+    // The same driver (a memory driver's data is its own), left open for the feed store to close.
+    skewedStore = createStore({ ...driver, close: async () => {} }, { feed: { ...FEED_TIMINGS, clock: () => Date.now() - FEED_SKEW_MS } });
+  }, settings.timeout);
+  api.afterAll(async () => {
+    await Promise.all([feedStore?.close(), skewedStore?.close()]);
+  }, settings.timeout);
+  feedCases({
+    ...context,
+    feedStore: () => feedStore ?? fail('feed store'),
+    skewedStore: () => skewedStore ?? fail('skewed store'),
   });
 }
 

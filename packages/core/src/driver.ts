@@ -1,3 +1,4 @@
+import type { FeedKey } from './feed-positions.js';
 import type { StoredEvent } from './types.js';
 
 /** Backend limits a driver declares; the core refuses input beyond them before anything is written. */
@@ -26,6 +27,73 @@ export interface PutEventsOptions {
    * `ConcurrencyError` (writing nothing) if it does not.
    */
   checkPrior?: boolean;
+  /**
+   * Set when the driver has a `feed`: where the commit goes in the change feed. A stamped driver stores
+   * `feedPosition(stamp, hash, sequence)` and `slice` with the commit, in the same atomic write; an exact
+   * driver uses its own commit counter as the stamp.
+   */
+  feed?: { stamp: number } & FeedKey;
+}
+
+/** An event in the change feed, with its position (see `feedPosition`). */
+export interface FeedRecord {
+  event: StoredEvent;
+  position: string;
+}
+
+export interface FeedReadOptions {
+  /** Exclusive: only records after this position (`''` for the start). */
+  after: string;
+  /** Inclusive: only records at or below this position. */
+  upTo: string;
+  /** Only streams whose slice is in this range, both ends included. */
+  slices: readonly [number, number];
+  /** The most records to return (a driver reading whole commits may return up to one commit more). */
+  limit: number;
+}
+
+/** A consumer's checkpoint row: a JSON value the core writes, and the version that makes each write conditional. */
+export interface CheckpointRow {
+  name: string;
+  value: string;
+  version: number;
+}
+
+/**
+ * The change feed: an index of committed events by position, written in the commit's own atomic write,
+ * and the rows where consumers keep their checkpoints. Every rule of the feed (passes, gap repair,
+ * dedup, checkpoints, leases) lives in the core.
+ */
+export interface DriverFeed {
+  /**
+   * `exact`: positions come from the driver's commit counter and `settledPosition` says how far every
+   * commit has landed (memory, LevelDB). `stamped`: positions come from the writers' clocks, and an entry
+   * may become visible late (index lag, slow commits, skewed clocks); the core reads behind the clock.
+   */
+  readonly kind: 'exact' | 'stamped';
+  /**
+   * The records in `(after, upTo]` of the slices, in position order, committed data only. `more` is false
+   * when nothing else lies in the range (as the index shows it now).
+   */
+  read(options: FeedReadOptions): Promise<{ records: FeedRecord[]; more: boolean }>;
+  /** Exact drivers: the highest position below which every commit has landed or failed. */
+  settledPosition?(): Promise<string>;
+  /**
+   * Stamped drivers: the events of `key` after `afterSequence`, as `fetchEvents` returns them, with their
+   * positions (`''` for an event written before the feed existed).
+   */
+  fetchRecords?(key: string, afterSequence: number, limit: number): Promise<FeedRecord[]>;
+  /** Stamped drivers: moves the stored events of one commit to the given positions (a commit that landed late). */
+  restamp?(events: readonly StoredEvent[], positions: readonly string[]): Promise<void>;
+  /** The checkpoint row `name`, if any. */
+  loadCheckpoint(name: string): Promise<CheckpointRow | undefined>;
+  /**
+   * Writes row `name` at `version`, only if it is now at `version - 1` (absent for 1), atomically.
+   * @returns false, writing nothing, when it is not.
+   */
+  saveCheckpoint(name: string, value: string, version: number): Promise<boolean>;
+  /** Every checkpoint row, in name order. */
+  listCheckpoints(): Promise<CheckpointRow[]>;
 }
 
 /**
@@ -91,4 +159,7 @@ export interface KeyValueDriver {
 
   /** The page size that suits the backend for `fetchEvents`; the core uses it unless a read names its own. */
   readonly preferredPageSize?: number;
+
+  /** The change feed. Enables `readAll` and `createConsumer`. */
+  readonly feed?: DriverFeed;
 }

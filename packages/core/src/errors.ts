@@ -11,6 +11,7 @@ export const ErrorCode = {
   closed: 'KEYVENT_CLOSED',
   aggregateNotFound: 'KEYVENT_AGGREGATE_NOT_FOUND',
   uncommittedChanges: 'KEYVENT_UNCOMMITTED_CHANGES',
+  consumerLease: 'KEYVENT_CONSUMER_LEASE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -144,6 +145,13 @@ export class UncommittedChangesError extends KeyventError {
   }
 }
 
+/** A consumer's slice range is held by another worker of its name, or overlaps another range of it; the consumer stops. */
+export class ConsumerLeaseError extends KeyventError {
+  constructor(readonly consumer: string, reason: string) {
+    super(ErrorCode.consumerLease, `consumer ${JSON.stringify(consumer)}: ${reason}`);
+  }
+}
+
 function hasCode(error: unknown, code: ErrorCode): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
@@ -160,3 +168,4 @@ export const isUnknownEventTypeError = (e: unknown): e is UnknownEventTypeError 
   hasCode(e, ErrorCode.unknownEventType);
 export const isNotSupportedError = (e: unknown): e is NotSupportedError => hasCode(e, ErrorCode.notSupported);
 export const isDriverError = (e: unknown): e is DriverError => hasCode(e, ErrorCode.driver);
+export const isConsumerLeaseError = (e: unknown): e is ConsumerLeaseError => hasCode(e, ErrorCode.consumerLease);

@@ -1,10 +1,13 @@
 export * from './aggregate.js';
+export { createConsumer, type Consumer, type ConsumerOptions } from './consumer.js';
 export type * from './driver.js';
 export { searchLastSequence, type RetryOptions } from './driver-calls.js';
 export { runBackendRequest, type BackendRequestOptions } from './driver-requests.js';
 export * from './errors.js';
 export { assertStreamKey, compareKeys, MAX_KEY_BYTES } from './keys.js';
 export { redactSecrets } from './secrets.js';
+export { sliceOf, type FeedEvent, type FeedOptions, type ReadAllOptions } from './feed.js';
+export { FEED_SLICES, FEED_START, feedKeyOf, feedPosition, positionAtStamp, commitPrefixOf, type FeedKey } from './feed-positions.js';
 export { createMemoryDriver, type MemoryDriverOptions } from './memory-driver.js';
 export * from './registry.js';
 export * from './repository.js';

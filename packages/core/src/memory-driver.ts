@@ -1,5 +1,6 @@
-import type { DriverLimits, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
+import type { CheckpointRow, DriverFeed, DriverLimits, FeedRecord, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
 import { ConcurrencyError } from './errors.js';
+import { feedPosition, positionAtStamp, stampOf } from './feed-positions.js';
 import { compareKeys } from './keys.js';
 import type { StoredEvent } from './types.js';
 
@@ -26,6 +27,9 @@ interface MemoryStream {
 export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueDriver {
   const streams = new Map<string, MemoryStream>();
   let sortedKeys: string[] | undefined;
+  // The feed: one entry per commit, in commit order (each put runs without yielding), numbered from 1.
+  const commits: { key: string; first: number; count: number; slice: number; hash: string }[] = [];
+  const checkpoints = new Map<string, CheckpointRow>();
 
   function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
     const first = events[0]!;
@@ -41,6 +45,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
       streams.set(first.key, target);
       sortedKeys = undefined;
     }
+    if (putOptions?.feed) commits.push({ key: first.key, first: first.sequence, count: events.length, slice: putOptions.feed.slice, hash: putOptions.feed.hash });
     return Promise.resolve();
   }
 
@@ -65,8 +70,36 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
     return page;
   }
 
+  const feed: DriverFeed = {
+    kind: 'exact',
+    async read({ after, upTo, slices: [from, to], limit }) {
+      const records: FeedRecord[] = [];
+      // Commit n (from 1) is at index n - 1: start at the commit of `after`'s stamp.
+      for (let index = Math.max(0, stampOf(after) - 1); index < commits.length; index++) {
+        const commit = commits[index]!;
+        if (commit.slice < from || commit.slice > to) continue;
+        for (const event of await fetchEvents(commit.key, commit.first - 1, commit.count)) {
+          const position = feedPosition(index + 1, commit.hash, event.sequence);
+          if (position > upTo) return { records, more: false };
+          if (position > after) records.push({ event, position });
+        }
+        if (records.length >= limit) return { records, more: true };
+      }
+      return { records, more: false };
+    },
+    settledPosition: async () => positionAtStamp(commits.length),
+    loadCheckpoint: async (name) => checkpoints.get(name),
+    async saveCheckpoint(name, value, version) {
+      if ((checkpoints.get(name)?.version ?? 0) !== version - 1) return false;
+      checkpoints.set(name, { name, value, version });
+      return true;
+    },
+    listCheckpoints: async () => [...checkpoints.values()].sort((a, b) => compareKeys(a.name, b.name)),
+  };
+
   return {
     name: 'memory',
+    feed,
     limits: options.limits,
     atomicPriorCheck: true,
     checkSequence: async (key, sequence) => streams.get(key)?.events.has(sequence) ?? false,

@@ -3,6 +3,7 @@ import type { DriverLimits, KeyValueDriver, ListKeysOptions, PutEventsOptions } 
 import { createDriverGate, type RetryOptions } from './driver-calls.js';
 import { ConcurrencyError, DriverError, isConcurrencyError, isDriverError, NotSupportedError, StoreClosedError, ValidationError } from './errors.js';
 import { assertStreamKey } from './keys.js';
+import { createFeedAccess, feedAccess, type FeedAccess, type FeedEvent, type FeedOptions, type ReadAllOptions } from './feed.js';
 import { createPublisher, type EventHandler, type SubscribeOptions } from './subscriptions.js';
 import type { ExpectedVersion, NewEvent, StoredEvent } from './types.js';
 import { assertCommit, assertEvent, assertExpectedVersion, assertSequence, assertUniqueId } from './validation.js';
@@ -19,6 +20,8 @@ export interface StoreOptions {
    * published; a subscriber still busy then is dropped and told what it missed (`onDropped`). Default 10,000.
    */
   closeTimeoutMs?: number;
+  /** The change feed's timings, where the driver has a feed. */
+  feed?: FeedOptions;
 }
 
 export interface AppendOptions {
@@ -89,6 +92,16 @@ export interface EventStore {
    * committed (at most `closeTimeoutMs`), then closes the driver. Nothing is published after it resolves. Idempotent.
    */
   close(): Promise<void>;
+  /**
+   * Every committed event of the store (or of a slice range), in feed position order, from after
+   * `options.after` up to the settled line: the raw change feed, finite, without checkpoints. Within a
+   * stream, order holds only where its writers' clocks agree, and an event may appear twice if its commit
+   * was re-stamped; use `createConsumer` to follow the feed with those repaired.
+   * @throws NotSupportedError if the driver has no feed.
+   */
+  readAll(options?: ReadAllOptions): AsyncIterable<FeedEvent>;
+  /** @internal The change feed's reader, for consumers. */
+  readonly [feedAccess]: FeedAccess;
   /** @internal Appends at a version this store itself read (so no prior check is needed). For repositories. */
   readonly [appendAtReadVersion]: (key: string, events: readonly NewEvent[], version: number) => Promise<AppendResult>;
 }
@@ -115,6 +128,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   const defaultPageSize = options.pageSize ?? driver.preferredPageSize ?? DEFAULT_PAGE_SIZE;
   const maxRetries = options.maxAppendRetries ?? 10;
   const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+  const feed = createFeedAccess(driver, gate, options.feed);
   assertSequence(closeTimeoutMs, 'options.closeTimeoutMs');
   assertSequence(defaultPageSize, 'options.pageSize');
 
@@ -159,8 +173,10 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
    * SDKs resend requests by themselves, so a put can fail (a conflict, a lost reply, a timeout) although
    * a copy of it landed; a retry resends the same events, so a copy that landed late shows as ours too.
    */
-  async function putSettled(stored: StoredEvent[], putOptions: PutEventsOptions | undefined, expected: ExpectedVersion) {
+  async function putSettled(stored: StoredEvent[], prior: PutEventsOptions | undefined, expected: ExpectedVersion) {
     const first = stored[0]!;
+    const stamped = feed.stamp(first.key);
+    const putOptions = stamped ? { ...prior, feed: stamped } : prior;
     const base = first.sequence - 1;
     const atSequences = () => driver.fetchEvents(first.key, base, stored.length);
     let found: readonly string[] | undefined;
@@ -197,6 +213,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
       if (error.retryable) throw notStored(first, error);
       throw error;
     }
+    if (stamped) await feed.restampIfLate(stored, stamped);
   }
 
   /**
@@ -352,6 +369,8 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     },
     close: () => gate.close(() => publisher.close(closeTimeoutMs)),
     [appendAtReadVersion]: (key, events, version) => gate.operation(() => appendAtVersion(key, events, version)),
+    readAll: (readOptions) => feed.readAll(readOptions),
+    [feedAccess]: feed,
   };
 }
 

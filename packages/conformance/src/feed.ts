@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import {
+  createConsumer,
+  isConsumerLeaseError,
+  isConcurrencyError,
+  isNotSupportedError,
+  sliceOf,
+  type Consumer,
+  type ConsumerOptions,
+  type EventStore,
+  type FeedEvent,
+} from '@keyvent/core';
+import { eventually, makeEvents, readAll, uniqueKey, type SuiteContext } from './context.js';
+
+/** The feed's timings in the suite: short, so cases take seconds; the skewed writer stays within them. */
+export const FEED_TIMINGS = { settleMs: 3_000, liveLagMs: 50, restampAfterMs: 500 } as const;
+/** How far behind the skewed writer's clock runs: within settleMs - restampAfterMs, with room for lag. */
+const SKEW_MS = 1_500;
+
+export interface FeedContext extends SuiteContext {
+  /** A store on the suite's backend with the suite's feed timings. */
+  feedStore: () => EventStore;
+  /** A second store whose clock runs SKEW_MS behind, for a writer with a slow clock. */
+  skewedStore: () => EventStore;
+}
+
+export const FEED_SKEW_MS = SKEW_MS;
+
+export function feedCases(context: FeedContext): void {
+  const { feedStore, skewedStore, store, driver } = context;
+  const consumers: Consumer[] = [];
+  /** A case of the feed; on a driver without one, the case checks instead that the store refuses the feed. */
+  const it = (name: string, test: () => Promise<void>, timeout?: number) =>
+    context.it(name, async () => {
+      if (driver().feed) return test();
+      assert.throws(() => store().readAll(), (error) => isNotSupportedError(error));
+      assert.throws(() => createConsumer(store(), { name: 'x', handler: () => {} }), (error) => isNotSupportedError(error));
+    }, timeout);
+
+  /** A consumer that keeps the events of streams under `prefix` (the backend is shared with other cases). */
+  function follow(prefix: string, options: Partial<ConsumerOptions> & { name: string }) {
+    const seen: FeedEvent[] = [];
+    const errors: unknown[] = [];
+    const consumer = createConsumer(feedStore(), {
+      from: 'end',
+      pollMs: 50,
+      handler: (events) => void seen.push(...events.filter((event) => event.key.startsWith(prefix))),
+      onError: (error) => void errors.push(error),
+      ...options,
+    });
+    consumers.push(consumer);
+    return { seen, errors, consumer };
+  }
+
+  /** Every stored event of `keys` was delivered in `seen`, per stream in order (repeats allowed only of what came before). */
+  async function assertDelivered(keys: readonly string[], seen: readonly FeedEvent[], exact: boolean) {
+    for (const key of keys) {
+      const stored = await readAll(feedStore(), key);
+      const delivered = seen.filter((event) => event.key === key);
+      let last = 0;
+      for (const event of delivered) {
+        if (exact || event.sequence > last) {
+          assert.equal(event.sequence, last + 1, `stream ${key}: ${event.sequence} delivered after ${last}`);
+          last = event.sequence;
+        }
+        assert.equal(event.id, stored[event.sequence - 1]?.id, `stream ${key}: event ${event.sequence} is not the stored one`);
+        assert.equal(typeof event.position, 'string');
+      }
+      assert.equal(last, stored.length, `stream ${key}: ${stored.length} stored, ${last} delivered`);
+    }
+  }
+
+  const stopAll = () => Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
+
+  it('delivers every acknowledged event of concurrent writers, per stream in order, and none of a refused commit', async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const keys = Array.from({ length: 5 }, (_, i) => `${prefix}${i}`);
+    const { seen, errors } = follow(prefix, { name: uniqueKey('consumer') });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const refused: string[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, writer) => {
+        for (let i = 0; i < 12; i++) {
+          const key = keys[(writer + i) % keys.length]!;
+          await feedStore().append(key, makeEvents(1 + (i % 3), `W${writer}`), { expectedVersion: 'any' });
+          const wrong = await feedStore().append(key, { type: 'Refused', data: {} }, { expectedVersion: 0 }).catch((error: unknown) => error);
+          if (isConcurrencyError(wrong)) refused.push(key);
+        }
+      }),
+    );
+    const total = (await Promise.all(keys.map(async (key) => (await readAll(feedStore(), key)).length))).reduce((a, b) => a + b, 0);
+    await eventually(() => new Set(seen.map((event) => `${event.key}#${event.sequence}`)).size >= total, FEED_TIMINGS.settleMs * 4);
+    await stopAll();
+    assert.equal(refused.length, 8 * 12, 'every append at version 0 of an existing stream is refused');
+    assert.ok(seen.every((event) => event.type !== 'Refused'), 'an event of a refused commit was delivered');
+    await assertDelivered(keys, seen, false);
+    assert.deepEqual(errors, []);
+  }, 120_000);
+
+  it('resumes from its checkpoint after a stop: nothing twice, nothing missed', async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const key = `${prefix}s`;
+    const name = uniqueKey('consumer');
+    const first = follow(prefix, { name });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await feedStore().append(key, makeEvents(3), { expectedVersion: 0 });
+    await eventually(() => first.seen.length === 3, FEED_TIMINGS.settleMs * 4);
+    await first.consumer.stop();
+    await feedStore().append(key, makeEvents(2), { expectedVersion: 3 });
+    const second = follow(prefix, { name });
+    await eventually(() => second.seen.length >= 2, FEED_TIMINGS.settleMs * 4);
+    // Past the settled line, to be sure nothing more comes.
+    await new Promise((resolve) => setTimeout(resolve, FEED_TIMINGS.settleMs + 500));
+    await stopAll();
+    assert.deepEqual(first.seen.map((event) => event.sequence), [1, 2, 3]);
+    assert.deepEqual(second.seen.map((event) => event.sequence), [4, 5]);
+  }, 120_000);
+
+  it(`loses nothing of a writer whose clock runs ${SKEW_MS} ms behind, and keeps each stream in order`, async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const keys = [`${prefix}a`, `${prefix}b`];
+    const { seen } = follow(prefix, { name: uniqueKey('consumer') });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (let i = 0; i < 6; i++) {
+      for (const key of keys) {
+        const writer = i % 2 === 0 ? feedStore() : skewedStore();
+        await writer.append(key, makeEvents(1, `T${i}`), { expectedVersion: i });
+      }
+    }
+    await eventually(() => new Set(seen.map((event) => `${event.key}#${event.sequence}`)).size >= 12, FEED_TIMINGS.settleMs * 4);
+    await stopAll();
+    await assertDelivered(keys, seen, false);
+  }, 120_000);
+
+  it("starts at the end with from: 'end', and at the start with from: 'start'", async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const key = `${prefix}s`;
+    await feedStore().append(key, makeEvents(2), { expectedVersion: 0 });
+    // Only this stream's slice, so the start consumer reads little of the shared backend.
+    const slices = [sliceOf(key), sliceOf(key)] as const;
+    const fromEnd = follow(prefix, { name: uniqueKey('consumer'), from: 'end', slices });
+    const fromStart = follow(prefix, { name: uniqueKey('consumer'), from: 'start', slices });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await feedStore().append(key, makeEvents(1), { expectedVersion: 2 });
+    await eventually(() => fromEnd.seen.length >= 1 && fromStart.seen.length >= 3, FEED_TIMINGS.settleMs * 4);
+    await stopAll();
+    assert.deepEqual(fromEnd.seen.map((event) => event.sequence), [3]);
+    assert.deepEqual(fromStart.seen.map((event) => event.sequence), [1, 2, 3]);
+  }, 120_000);
+
+  it('readAll yields settled events in position order and resumes strictly after a position', async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const key = `${prefix}s`;
+    await feedStore().append(key, makeEvents(3), { expectedVersion: 0 });
+    await feedStore().append(key, makeEvents(2), { expectedVersion: 3 });
+    await new Promise((resolve) => setTimeout(resolve, FEED_TIMINGS.settleMs + 200));
+    const slices = [sliceOf(key), sliceOf(key)] as const;
+    const all: FeedEvent[] = [];
+    for await (const event of feedStore().readAll({ slices })) all.push(event);
+    const mine = all.filter((event) => event.key === key);
+    assert.deepEqual(mine.map((event) => event.sequence), [1, 2, 3, 4, 5]);
+    const positions = all.map((event) => event.position);
+    assert.deepEqual(positions, [...positions].sort(), 'positions are not in order');
+    assert.equal(new Set(positions).size, positions.length, 'a position repeats');
+    const after: FeedEvent[] = [];
+    for await (const event of feedStore().readAll({ slices, after: mine[2]!.position })) after.push(event);
+    assert.deepEqual(after.filter((event) => event.key === key).map((event) => event.sequence), [4, 5]);
+    const two: FeedEvent[] = [];
+    for await (const event of feedStore().readAll({ slices, after: mine[0]!.position, limit: 2 })) two.push(event);
+    assert.equal(two.length, 2);
+  }, 60_000);
+
+  it('splits a name between workers by slice range, and refuses an overlapping range', async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const name = uniqueKey('consumer');
+    const low = follow(prefix, { name, slices: [0, 511] });
+    const high = follow(prefix, { name, slices: [512, 1023] });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const keys = Array.from({ length: 12 }, (_, i) => `${prefix}${i}`);
+    for (const key of keys) await feedStore().append(key, makeEvents(1), { expectedVersion: 0 });
+    await eventually(() => low.seen.length + high.seen.length >= keys.length, FEED_TIMINGS.settleMs * 4);
+    const overlapping = follow(prefix, { name, slices: [500, 600] });
+    await assert.rejects(overlapping.consumer.done, (error) => isConsumerLeaseError(error));
+    await stopAll();
+    assert.ok(low.seen.every((event) => sliceOf(event.key) <= 511));
+    assert.ok(high.seen.every((event) => sliceOf(event.key) >= 512));
+    assert.deepEqual([...low.seen, ...high.seen].map((event) => event.key).sort(), [...keys].sort());
+  }, 60_000);
+
+  it('makes a second worker wait for the lease, and stops a worker whose lease was taken over', async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const name = uniqueKey('consumer');
+    let release: () => void = () => {};
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    let handled = 0;
+    const slow = follow(prefix, { name, leaseMs: 400, worker: 'slow', handler: async (events) => {
+      if (!events.some((event) => event.key.startsWith(prefix))) return;
+      handled++;
+      await blocked;
+    } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await feedStore().append(`${prefix}s`, makeEvents(1), { expectedVersion: 0 });
+    await eventually(() => handled === 1, FEED_TIMINGS.settleMs * 4);
+    // The slow worker's lease runs out while its handler hangs: another worker takes the range.
+    const other = follow(prefix, { name, leaseMs: 400, worker: 'other' });
+    await eventually(() => other.seen.length === 1, FEED_TIMINGS.settleMs * 4);
+    release();
+    await assert.rejects(slow.consumer.done, (error) => isConsumerLeaseError(error));
+    await stopAll();
+  }, 60_000);
+}

@@ -1,0 +1,307 @@
+import { randomUUID } from 'node:crypto';
+import { ConsumerLeaseError, ValidationError } from './errors.js';
+import { assertSlices, feedAccess, type FeedAccess, type FeedEvent } from './feed.js';
+import { FEED_START, isFeedPosition, positionAtStamp, stampOf } from './feed-positions.js';
+import type { EventStore } from './store.js';
+import { assertSequence } from './validation.js';
+
+export interface ConsumerOptions {
+  /** The consumer's name: its checkpoint is kept under it (and its slice range) in the store's backend. */
+  name: string;
+  /**
+   * Takes a batch of events: per stream in sequence order, without gaps. Must be idempotent: after a crash
+   * the batch that was being handled is delivered again. A throw is reported (`onError`) and the same
+   * batch is offered again after a pause.
+   */
+  handler: (events: FeedEvent[]) => void | Promise<void>;
+  /** Where a consumer with no checkpoint starts: every event (`'start'`, the default) or those committed from now on (`'end'`). */
+  from?: 'start' | 'end';
+  /** The slices (0..1023) this worker covers, both ends included; workers of one name split the range. Default all. */
+  slices?: readonly [number, number];
+  /** The most events per batch (a gap repaired may add a few). Default 100. */
+  batchSize?: number;
+  /** How long to wait between polls of a quiet feed, in milliseconds. Default 250. */
+  pollMs?: number;
+  /** This worker's name, for its lease; default random. A worker of the same name takes over its own lease at once. */
+  worker?: string;
+  /** How long a lease lasts without renewal, in milliseconds; another worker waits for it to pass. Default 10,000. */
+  leaseMs?: number;
+  /** Keep no checkpoint and claim no lease (an ephemeral follower, e.g. `keyvent tail`). Default true. */
+  checkpoint?: boolean;
+  /** Told of every failure the consumer retries (a handler's throw, a backend error). Default `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+/** A running consumer. */
+export interface Consumer {
+  /** Finishes the batch in hand (and its checkpoint), releases the lease and stops. Idempotent. */
+  stop(): Promise<void>;
+  /** Settles when the consumer stops: rejected if it stopped on an error it cannot retry (its lease was taken). */
+  readonly done: Promise<void>;
+}
+
+/** A consumer's checkpoint, as stored: the settled and live positions and the streams handled above the settled one. */
+interface Checkpoint {
+  v: 1;
+  /** Settled position: every event at or below it was handled. */
+  ps: string;
+  /** Live position: the live pass read up to here. */
+  pl: string;
+  /** Streams with events handled above `ps`: key hash, last sequence handled, the highest stamp handled. */
+  r: [string, number, number][];
+  worker: string;
+  /** Lease end, milliseconds since the epoch. */
+  until: number;
+}
+
+interface Handled {
+  last: number;
+  stamp: number;
+}
+
+const MAX_RECORDS = 1_000;
+const SAVE_EVERY_MS = 1_000;
+
+/**
+ * Follows the store's change feed from a durable checkpoint kept in the same backend: every committed
+ * event reaches `handler` at least once, per stream in order and without gaps, and never an event of a
+ * commit that failed. Several processes may split the slices of one name. See docs/change-feed.md.
+ *
+ * @example
+ * ```ts
+ * const consumer = createConsumer(store, {
+ *   name: 'balances',
+ *   handler: async (events) => { for (const event of events) await project(event); },
+ * });
+ * // …
+ * await consumer.stop();
+ * ```
+ */
+export function createConsumer(store: EventStore, options: ConsumerOptions): Consumer {
+  const feed = store[feedAccess];
+  feed.assertSupported();
+  const settings = checkOptions(options);
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const done = feed.operation(() => run(feed, settings, () => stopping, (resolve) => (wake = resolve)));
+  done.catch(() => {});
+  return {
+    stop: async () => {
+      stopping = true;
+      wake?.();
+      await done.catch(() => {});
+    },
+    done,
+  };
+}
+
+type Settings = ReturnType<typeof checkOptions>;
+
+function checkOptions(options: ConsumerOptions) {
+  if (typeof options?.name !== 'string' || options.name.length === 0 || options.name.length > 200 || /[#\u0000]/.test(options.name)) {
+    throw new ValidationError('name', 'must be 1 to 200 characters, without # or NUL');
+  }
+  if (typeof options.handler !== 'function') throw new ValidationError('handler', 'must be a function');
+  const from = options.from ?? 'start';
+  if (from !== 'start' && from !== 'end') throw new ValidationError('from', "must be 'start' or 'end'");
+  const slices = assertSlices(options.slices);
+  const batchSize = options.batchSize ?? 100;
+  const pollMs = options.pollMs ?? 250;
+  const leaseMs = options.leaseMs ?? 10_000;
+  assertSequence(batchSize, 'batchSize');
+  assertSequence(pollMs, 'pollMs');
+  assertSequence(leaseMs, 'leaseMs');
+  return {
+    ...options,
+    from,
+    slices,
+    batchSize,
+    pollMs,
+    leaseMs,
+    row: `${options.name}#${slices[0]}-${slices[1]}`,
+    worker: options.worker ?? randomUUID(),
+    keep: options.checkpoint ?? true,
+    onError: options.onError ?? ((error: unknown) => console.error(`[keyvent] consumer ${options.name}:`, error)),
+  };
+}
+
+async function run(feed: FeedAccess, settings: Settings, stopped: () => boolean, onWake: (wake: () => void) => void): Promise<void> {
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    onWake(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const state = settings.keep ? await claim(feed, settings, stopped, sleep) : await origin(feed, settings);
+  if (!state) return;
+  const worker = createWorker(feed, settings, state);
+  let failures = 0;
+  try {
+    while (!stopped()) {
+      try {
+        const busy = await worker.step();
+        failures = 0;
+        if (!busy) await sleep(settings.pollMs);
+      } catch (error) {
+        if (error instanceof ConsumerLeaseError) throw error;
+        settings.onError(error);
+        await sleep(Math.min(30_000, 100 * 2 ** failures++) * (0.5 + Math.random() / 2));
+      }
+    }
+  } finally {
+    if (settings.keep) await worker.release().catch(() => {});
+  }
+}
+
+interface State {
+  checkpoint: Checkpoint;
+  version: number;
+}
+
+/** A fresh checkpoint at the consumer's origin. */
+async function origin(feed: FeedAccess, settings: Settings): Promise<State> {
+  const at = settings.from === 'start' ? FEED_START : feed.kind === 'exact' ? await feed.settledLine() : positionAtStamp(feed.nowMicros());
+  return { checkpoint: { v: 1, ps: at, pl: at, r: [], worker: settings.worker, until: 0 }, version: 0 };
+}
+
+/**
+ * Takes this worker's range: refuses a range that overlaps another of the same name, waits while another
+ * worker's lease runs, then writes the row with this worker's name (conditional on its version).
+ */
+async function claim(feed: FeedAccess, settings: Settings, stopped: () => boolean, sleep: (ms: number) => Promise<void>): Promise<State | undefined> {
+  const [from, to] = settings.slices;
+  for (const row of await feed.checkpoints.list()) {
+    const match = /^(.*)#(\d+)-(\d+)$/.exec(row.name);
+    if (!match || match[1] !== settings.name || row.name === settings.row) continue;
+    if (Number(match[2]) <= to && Number(match[3]) >= from) {
+      throw new ConsumerLeaseError(settings.name, `slices ${from}-${to} overlap the range ${match[2]}-${match[3]} it already has`);
+    }
+  }
+  while (!stopped()) {
+    const row = await feed.checkpoints.load(settings.row);
+    const state = row ? { checkpoint: parseCheckpoint(row.value, row.name), version: row.version } : await origin(feed, settings);
+    const { worker, until } = state.checkpoint;
+    if (row && worker !== settings.worker && until > Date.now()) {
+      await sleep(Math.min(until - Date.now() + 10, settings.leaseMs));
+      continue;
+    }
+    const claimed: Checkpoint = { ...state.checkpoint, worker: settings.worker, until: Date.now() + settings.leaseMs };
+    if (await feed.checkpoints.save(settings.row, JSON.stringify(claimed), state.version + 1)) {
+      return { checkpoint: claimed, version: state.version + 1 };
+    }
+  }
+  return undefined;
+}
+
+function parseCheckpoint(value: string, name: string): Checkpoint {
+  const checkpoint = JSON.parse(value) as Checkpoint;
+  if (checkpoint?.v !== 1 || !isFeedPosition(checkpoint.ps) || !isFeedPosition(checkpoint.pl) || !Array.isArray(checkpoint.r)) {
+    throw new ValidationError('checkpoint', `${name} is not a checkpoint this version of keyvent wrote`);
+  }
+  return checkpoint;
+}
+
+/** The passes over the feed for one claimed range, with the records that make them exact. */
+function createWorker(feed: FeedAccess, settings: Settings, state: State) {
+  let { ps, pl } = state.checkpoint;
+  const records = new Map<string, Handled>(state.checkpoint.r.map(([hash, last, stamp]) => [hash, { last, stamp }]));
+  let version = state.version;
+  let savedAt = Date.now();
+  let settledCaughtUp = false;
+
+  /** One pass over one page: `settled` moves the position the checkpoint trusts; `live` runs ahead of it. */
+  async function pass(kind: 'settled' | 'live'): Promise<boolean> {
+    const from = kind === 'settled' || pl < ps ? ps : pl;
+    const line = kind === 'settled' ? await feed.settledLine() : await feed.liveLine();
+    if (from >= line) {
+      if (kind === 'settled') settledCaughtUp = true;
+      return false;
+    }
+    const page = await feed.read(from, line, settings.slices, settings.batchSize);
+    const changes = new Map<string, Handled>();
+    const batch: FeedEvent[] = [];
+    for (const { event, position } of page.records) {
+      const { hash } = feed.keyOf(event.key);
+      const handled = changes.get(hash) ?? records.get(hash);
+      const last = handled?.last ?? (await handledWithoutRecord(event.key, event.sequence));
+      if (event.sequence <= last) continue;
+      // A gap: the events between were committed (sequences are dense) but are not visible here yet, or
+      // sit later in the feed (a writer's clock behind): read them by key, which sees every commit.
+      const missing = event.sequence - last - 1;
+      const repaired = missing > 0 ? await feed.fetchRecords(event.key, last, missing) : [];
+      if (repaired.length !== missing) throw new Error(`stream ${JSON.stringify(event.key)}: events ${last + 1}-${event.sequence - 1} could not be read to fill a gap`);
+      let stamp = handled?.stamp ?? 0;
+      for (const record of [...repaired, { event, position }]) {
+        batch.push({ ...record.event, position: record.position });
+        stamp = Math.max(stamp, stampOf(record.position));
+      }
+      changes.set(hash, { last: event.sequence, stamp });
+    }
+    if (batch.length > 0) await settings.handler(batch);
+    const reached = page.more ? page.next : line;
+    for (const [hash, handled] of changes) records.set(hash, handled);
+    if (kind === 'settled') {
+      ps = reached;
+      settledCaughtUp = !page.more;
+      // A stream whose handled events all lie below the settled position needs no record: the position says it.
+      const settledStamp = stampOf(ps);
+      for (const [hash, handled] of records) if (handled.stamp < settledStamp) records.delete(hash);
+    } else {
+      pl = reached;
+    }
+    await save(batch.length > 0);
+    return page.more;
+  }
+
+  /**
+   * The last sequence of a stream with no record that this consumer handled: every event at or below the
+   * settled position, which on stamped drivers is a prefix of the stream found by bisection on the stored
+   * positions of its events; on exact drivers, everything before the event (the feed is in commit order).
+   */
+  async function handledWithoutRecord(key: string, sequence: number): Promise<number> {
+    if (sequence === 1 || feed.kind === 'exact') return sequence - 1;
+    const settled = async (s: number) => {
+      const [record] = await feed.fetchRecords(key, s - 1, 1);
+      return record !== undefined && record.position <= ps;
+    };
+    if (await settled(sequence - 1)) return sequence - 1;
+    let low = 0;
+    let high = sequence - 1;
+    while (high - low > 1) {
+      const middle = Math.floor((low + high) / 2);
+      if (await settled(middle)) low = middle;
+      else high = middle;
+    }
+    return low;
+  }
+
+  async function save(force: boolean) {
+    if (!settings.keep || (!force && Date.now() - savedAt < Math.min(SAVE_EVERY_MS, settings.leaseMs / 3))) return;
+    await write(Date.now() + settings.leaseMs);
+  }
+
+  async function write(until: number) {
+    const checkpoint: Checkpoint = { v: 1, ps, pl, r: [...records].map(([hash, { last, stamp }]) => [hash, last, stamp]), worker: settings.worker, until };
+    if (!(await feed.checkpoints.save(settings.row, JSON.stringify(checkpoint), version + 1))) {
+      throw new ConsumerLeaseError(settings.name, `another worker took slices ${settings.slices.join('-')} over; this one stops`);
+    }
+    version++;
+    savedAt = Date.now();
+  }
+
+  return {
+    /** Runs the passes once; true if there is more to read at once. */
+    async step(): Promise<boolean> {
+      const more = await pass('settled');
+      if (more || feed.kind === 'exact' || !settledCaughtUp || records.size >= MAX_RECORDS) {
+        await save(false);
+        return more;
+      }
+      const live = await pass('live');
+      await save(false);
+      return live;
+    },
+    release: () => write(0),
+  };
+}

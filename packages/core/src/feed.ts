@@ -1,0 +1,187 @@
+import type { CheckpointRow, DriverFeed, FeedRecord, KeyValueDriver } from './driver.js';
+import type { createDriverGate } from './driver-calls.js';
+import { NotSupportedError, ValidationError } from './errors.js';
+import { createStamper, FEED_SLICES, FEED_START, feedKeyOf, feedPosition, isFeedPosition, positionAtStamp, type FeedKey } from './feed-positions.js';
+import type { StoredEvent } from './types.js';
+import { assertSequence } from './validation.js';
+
+/** The change feed's timings (stamped drivers; exact drivers need none). */
+export interface FeedOptions {
+  /**
+   * How far behind its clock a reader treats the feed as settled: nothing stamped earlier may still
+   * appear. It must exceed the index lag plus the clock skew between writers and readers plus
+   * `restampAfterMs`. Default 10,000.
+   */
+  settleMs?: number;
+  /** How far behind its clock the live pass reads, so that commits stamped a moment ago can land first. Default 200. */
+  liveLagMs?: number;
+  /** A commit acknowledged later than this after its stamp is stamped again, so a settled reader cannot have passed it. Default 2,000. */
+  restampAfterMs?: number;
+  /** The writer's and reader's clock in milliseconds (for tests that skew it). Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** An event read from the change feed, with its position: opaque, comparable within one store, a string to keep. */
+export type FeedEvent = StoredEvent & { position: string };
+
+export interface ReadAllOptions {
+  /** Exclusive: the position of the last event already seen. Default: the start of the feed. */
+  after?: string;
+  /** Only streams whose slice (0..1023, see `sliceOf`) is in this range, both ends included. Default all. */
+  slices?: readonly [number, number];
+  /** The most events to yield. Default: all up to the settled line. */
+  limit?: number;
+}
+
+type DriverGate = ReturnType<typeof createDriverGate>;
+
+/** @internal */
+export const feedAccess: unique symbol = Symbol('keyvent.feedAccess');
+
+const ALL_SLICES = [0, FEED_SLICES - 1] as const;
+const READ_PAGE = 500;
+
+/** The slice (0..1023) of a stream key: the top 10 bits of the SHA-256 of its UTF-8 bytes. For splitting consumers by range. */
+export const sliceOf = (key: string): number => feedKeyOf(key).slice;
+
+/** Checks a slice range from a caller and returns it. */
+export function assertSlices(slices: unknown, path = 'slices'): readonly [number, number] {
+  if (slices === undefined) return ALL_SLICES;
+  const valid = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) < FEED_SLICES;
+  if (!Array.isArray(slices) || slices.length !== 2 || !valid(slices[0]) || !valid(slices[1]) || slices[0] > slices[1]) {
+    throw new ValidationError(path, `must be [from, to] with 0 <= from <= to <= ${FEED_SLICES - 1}`);
+  }
+  return [slices[0], slices[1]];
+}
+
+/**
+ * The store's side of the change feed: stamps commits on the way in, and reads the driver's index
+ * through the store's gate (retries, close) for `readAll` and consumers.
+ */
+export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, options: FeedOptions = {}) {
+  const index = driver.feed;
+  const settleMs = options.settleMs ?? 10_000;
+  const liveLagMs = options.liveLagMs ?? 200;
+  const restampAfterMs = options.restampAfterMs ?? 2_000;
+  for (const [name, value] of Object.entries({ settleMs, liveLagMs, restampAfterMs })) assertSequence(value + 1, `options.feed.${name}`);
+  const clock = options.clock ?? Date.now;
+  const nextStamp = createStamper(clock);
+  const keys = new Map<string, FeedKey>();
+
+  /** The slice and hash of a key, remembered for the keys seen lately (bounded). */
+  function keyOf(key: string): FeedKey {
+    let found = keys.get(key);
+    if (!found) {
+      if (keys.size >= 10_000) keys.clear();
+      keys.set(key, (found = feedKeyOf(key)));
+    }
+    return found;
+  }
+
+  function need(): DriverFeed {
+    if (!index) throw new NotSupportedError(driver.name, 'the change feed (feed)');
+    return index;
+  }
+
+  /** What a commit carries into the feed: its slice and hash, and a stamp taken now. */
+  function stamp(key: string) {
+    return index ? { stamp: index.kind === 'stamped' ? nextStamp() : 0, ...keyOf(key) } : undefined;
+  }
+
+  /**
+   * A stamped commit acknowledged long after its stamp may sit below a settled reader already: stamp it
+   * again (its events then appear twice in `readAll`; consumers drop the repeat). A failure here cannot
+   * undo the commit, which is stored: it is reported as a warning, and consumers still find the events
+   * by gap repair when the stream commits again.
+   */
+  async function restampIfLate(events: readonly StoredEvent[], stamped: { stamp: number } & FeedKey) {
+    if (index?.kind !== 'stamped' || !index.restamp || clock() * 1000 - stamped.stamp <= restampAfterMs * 1000) return;
+    const again = nextStamp();
+    const positions = events.map((event) => feedPosition(again, stamped.hash, event.sequence));
+    try {
+      await gate.call('feed.restamp', () => index.restamp!(events, positions));
+    } catch (error) {
+      process.emitWarning(`[keyvent] [${driver.name}] a late commit to ${JSON.stringify(events[0]!.key)} could not be stamped again: ${String(error)}`);
+    }
+  }
+
+  const nowMicros = () => Math.floor(clock() * 1000);
+
+  /** The position below which the feed no longer changes. */
+  async function settledLine(): Promise<string> {
+    const feed = need();
+    if (feed.kind === 'exact') return gate.call('feed.settledPosition', () => feed.settledPosition!());
+    return positionAtStamp(Math.max(0, nowMicros() - settleMs * 1000));
+  }
+
+  /** The position the live pass reads up to: close behind the clock on stamped drivers. */
+  async function liveLine(): Promise<string> {
+    if (need().kind === 'exact') return settledLine();
+    return positionAtStamp(Math.max(0, nowMicros() - liveLagMs * 1000));
+  }
+
+  /** One page of the index in `(after, upTo]`, records outside it dropped (a driver reading whole commits may return some). */
+  async function read(after: string, upTo: string, slices: readonly [number, number], limit: number) {
+    const feed = need();
+    const page = await gate.call('feed.read', () => feed.read({ after, upTo, slices, limit }));
+    // Where the next page starts: past whatever the driver returned, kept or not.
+    const next = page.records.length > 0 ? page.records[page.records.length - 1]!.position : upTo;
+    return { records: page.records.filter(({ position }) => position > after && position <= upTo), more: page.more, next };
+  }
+
+  /** The events of a stream after a sequence, with their positions: exact drivers' from the index order, not needed. */
+  async function fetchRecords(key: string, afterSequence: number, limit: number): Promise<FeedRecord[]> {
+    const feed = need();
+    if (feed.fetchRecords) return gate.call('feed.fetchRecords', () => feed.fetchRecords!(key, afterSequence, limit));
+    const events = await gate.call('fetchEvents', () => driver.fetchEvents(key, afterSequence, limit));
+    return events.map((event) => ({ event, position: FEED_START }));
+  }
+
+  function readAll(readOptions: ReadAllOptions = {}): AsyncIterable<FeedEvent> {
+    need();
+    const after = readOptions.after ?? FEED_START;
+    if (!isFeedPosition(after)) throw new ValidationError('after', 'must be a position read from this store\'s feed');
+    const slices = assertSlices(readOptions.slices);
+    const limit = readOptions.limit ?? Number.MAX_SAFE_INTEGER;
+    assertSequence(limit, 'limit');
+    return (async function* () {
+      const upTo = await gate.operation(settledLine);
+      let position = after;
+      for (let left = limit; left > 0; ) {
+        const page = await gate.operation(() => read(position, upTo, slices, Math.min(READ_PAGE, left)));
+        for (const { event, position: at } of page.records.slice(0, left)) yield { ...event, position: at };
+        left -= page.records.length;
+        if (!page.more) return;
+        position = page.next;
+      }
+    })();
+  }
+
+  const checkpoints = {
+    load: (name: string) => gate.call('feed.loadCheckpoint', () => need().loadCheckpoint(name)),
+    save: (name: string, value: string, version: number) => gate.call('feed.saveCheckpoint', () => need().saveCheckpoint(name, value, version)),
+    list: (): Promise<CheckpointRow[]> => gate.call('feed.listCheckpoints', () => need().listCheckpoints()),
+  };
+
+  return {
+    driverName: driver.name,
+    /** @throws NotSupportedError if the driver has no feed. */
+    assertSupported: () => void need(),
+    get kind() {
+      return need().kind;
+    },
+    stamp,
+    restampIfLate,
+    keyOf,
+    nowMicros,
+    settledLine,
+    liveLine,
+    read,
+    fetchRecords,
+    readAll,
+    checkpoints,
+    operation: gate.operation,
+  };
+}
+
+export type FeedAccess = ReturnType<typeof createFeedAccess>;
