@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConsumerLeaseError, ValidationError } from './errors.js';
 import { assertSlices, feedAccess, type FeedAccess, type FeedEvent } from './feed.js';
-import { FEED_START, isFeedPosition, positionAtStamp, stampOf } from './feed-positions.js';
+import { FEED_START, isFeedPosition, stampOf } from './feed-positions.js';
 import type { EventStore } from './store.js';
 import { assertSequence } from './validation.js';
 
@@ -159,9 +159,14 @@ interface State {
   version: number;
 }
 
-/** A fresh checkpoint at the consumer's origin. */
+/**
+ * A fresh checkpoint at the consumer's origin. `'end'` on a stamped feed starts at the settled line, not at
+ * the clock: a commit stamped by a writer whose clock runs behind lands below the clock, and must not be
+ * taken for one made before the consumer existed. So it also delivers what was committed in the last
+ * `settleMs` before it started.
+ */
 async function origin(feed: FeedAccess, settings: Settings): Promise<State> {
-  const at = settings.from === 'start' ? FEED_START : feed.kind === 'exact' ? await feed.settledLine() : positionAtStamp(feed.nowMicros());
+  const at = settings.from === 'start' ? FEED_START : await feed.settledLine();
   return { checkpoint: { v: 1, ps: at, pl: at, r: [], worker: settings.worker, until: 0 }, version: 0 };
 }
 

@@ -42,6 +42,13 @@ export const stampOf = (position: string): number => (position === FEED_START ? 
 /** The part of a position shared by all the events of one commit: a driver reading whole commits starts at it. */
 export const commitPrefixOf = (position: string): string => position.slice(0, STAMP_DIGITS + HASH_DIGITS);
 
+/** The position of event `sequence` of the commit at `position` (the position of any of its events). */
+export const positionInCommit = (position: string, sequence: number): string =>
+  commitPrefixOf(position) + sequence.toString(16).padStart(SEQUENCE_DIGITS, '0');
+
+/** The sequence a position carries. */
+export const sequenceOf = (position: string): number => parseInt(position.slice(STAMP_DIGITS + HASH_DIGITS), 16);
+
 /** Is `value` a position this version wrote (or the start)? */
 export const isFeedPosition = (value: unknown): value is string =>
   value === FEED_START || (typeof value === 'string' && value.length === POSITION_LENGTH && /^[0-9a-f]+$/.test(value));

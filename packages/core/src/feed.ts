@@ -159,7 +159,12 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
 
   const checkpoints = {
     load: (name: string) => gate.call('feed.loadCheckpoint', () => need().loadCheckpoint(name)),
-    save: (name: string, value: string, version: number) => gate.call('feed.saveCheckpoint', () => need().saveCheckpoint(name, value, version)),
+    /** Writes a row at `version`; a refusal that meets this very write (a resend whose first copy landed) is a success. */
+    async save(name: string, value: string, version: number): Promise<boolean> {
+      if (await gate.call('feed.saveCheckpoint', () => need().saveCheckpoint(name, value, version))) return true;
+      const row = await gate.call('feed.loadCheckpoint', () => need().loadCheckpoint(name));
+      return row?.version === version && row.value === value;
+    },
     list: (): Promise<CheckpointRow[]> => gate.call('feed.listCheckpoints', () => need().listCheckpoints()),
   };
 

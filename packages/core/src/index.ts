@@ -7,7 +7,7 @@ export * from './errors.js';
 export { assertStreamKey, compareKeys, MAX_KEY_BYTES } from './keys.js';
 export { redactSecrets } from './secrets.js';
 export { sliceOf, type FeedEvent, type FeedOptions, type ReadAllOptions } from './feed.js';
-export { FEED_SLICES, FEED_START, feedKeyOf, feedPosition, positionAtStamp, commitPrefixOf, type FeedKey } from './feed-positions.js';
+export { commitPrefixOf, FEED_SLICES, FEED_START, feedKeyOf, feedPosition, positionAtStamp, positionInCommit, sequenceOf, stampOf, type FeedKey } from './feed-positions.js';
 export { createMemoryDriver, type MemoryDriverOptions } from './memory-driver.js';
 export * from './registry.js';
 export * from './repository.js';

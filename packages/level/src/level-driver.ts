@@ -1,12 +1,21 @@
 import { ClassicLevel } from 'classic-level';
 import {
+  commitPrefixOf,
   compareKeys,
   ConcurrencyError,
+  FEED_START,
+  feedPosition,
+  positionInCommit,
+  sequenceOf,
+  type DriverFeed,
+  type FeedReadOptions,
+  type FeedRecord,
   type KeyValueDriver,
   type ListKeysOptions,
   type PutEventsOptions,
   type StoredEvent,
 } from '@keyvent/core';
+import { feedCounterOf } from './feed-counter.js';
 import { streamLockOf } from './keyed-lock.js';
 import { openDatabase } from './open-database.js';
 
@@ -26,6 +35,8 @@ export type LevelDriverOptions =
 // Layout (utf8 keys, so LevelDB's byte order is code point order):
 //   e<key length, 4 hex><key><sequence, 14 hex>  →  {"type","data","id","timestamp","metadata"?}
 //   s<key>                                       →  last sequence (decimal)
+//   x<feed position of the commit's first event>  →  {"k": key, "n": event count, "s": slice}   (the change feed)
+//   c<consumer row name>                          →  {"v": version, "value": checkpoint}
 // The length prefix keeps one stream's events apart from those of a key that extends it.
 const SEQUENCE_DIGITS = 14; // 16^14 > 2^53
 
@@ -82,6 +93,7 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
   async function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
     const first = events[0]!;
     const last = events[events.length - 1]!;
+    const counter = putOptions?.feed ? await feedCounterOf(db) : undefined;
     await runExclusive(first.key, async () => {
       // The head is written in the same batch as the events, so it alone tells what exists: the
       // sequences 1..head. One read, under the stream's lock, decides both the prior check and overlap.
@@ -91,7 +103,16 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
       const batch = db.batch();
       for (const { key, sequence, ...rest } of events) batch.put(eventKey(key, sequence), JSON.stringify(rest));
       batch.put(headKey(first.key), String(last.sequence));
-      await batch.write();
+      if (!counter || !putOptions?.feed) return batch.write();
+      // Numbered in the same synchronous step that marks it in flight: readers stop below it until it lands.
+      const { hash, slice } = putOptions.feed;
+      const stamp = counter.next();
+      batch.put(`x${feedPosition(stamp, hash, first.sequence)}`, JSON.stringify({ k: first.key, n: events.length, s: slice }));
+      try {
+        await batch.write();
+      } finally {
+        counter.landed(stamp);
+      }
     });
   }
 
@@ -116,8 +137,48 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
     return keys;
   }
 
+  const feed: DriverFeed = {
+    kind: 'exact',
+    read: whenOpen(readFeed),
+    settledPosition: whenOpen(async () => (await feedCounterOf(db)).settledPosition()),
+    loadCheckpoint: whenOpen(async (name: string) => {
+      const row = await db.get(`c${name}`);
+      return row === undefined ? undefined : { name, ...parseRow(row) };
+    }),
+    saveCheckpoint: whenOpen((name: string, value: string, version: number) =>
+      runExclusive(`\u0000c${name}`, async () => {
+        const row = await db.get(`c${name}`);
+        if ((row === undefined ? 0 : parseRow(row).version) !== version - 1) return false;
+        await db.put(`c${name}`, JSON.stringify({ v: version, value }));
+        return true;
+      }),
+    ),
+    listCheckpoints: whenOpen(async () =>
+      (await db.iterator({ gte: 'c', lt: 'd' }).all()).map(([key, row]) => ({ name: key.slice(1), ...parseRow(row) })),
+    ),
+  };
+
+  /** The feed's commits from the one holding `after` up to `upTo`, read event by event from their streams. */
+  async function readFeed({ after, upTo, slices: [from, to], limit }: FeedReadOptions) {
+    const records: FeedRecord[] = [];
+    // A commit's key holds its first event's position: start at the first commit `after` may be inside.
+    const start = after === FEED_START ? { gte: 'x' } : { gt: `x${commitPrefixOf(after)}` };
+    for await (const [entryKey, value] of db.iterator({ ...start, lte: `x${upTo}` })) {
+      if (records.length >= limit) return { records, more: true };
+      const { k: key, n: count, s: slice } = JSON.parse(value) as { k: string; n: number; s: number };
+      if (slice < from || slice > to) continue;
+      const position = entryKey.slice(1);
+      for (const event of await fetchEvents(key, sequenceOf(position) - 1, count)) {
+        const at = positionInCommit(position, event.sequence);
+        if (at > after && at <= upTo) records.push({ event, position: at });
+      }
+    }
+    return { records, more: false };
+  }
+
   return {
     name: 'level',
+    feed,
     atomicPriorCheck: true,
     preferredPageSize: 1000,
     checkSequence: whenOpen((key: string, sequence: number) => db.has(eventKey(key, sequence))),
@@ -128,3 +189,8 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
     close: () => (closing ??= owned ? db.close() : Promise.resolve()),
   };
 }
+
+const parseRow = (row: string) => {
+  const { v, value } = JSON.parse(row) as { v: number; value: string };
+  return { version: v, value };
+};

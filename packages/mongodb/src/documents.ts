@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@keyvent/core';
+import { FEED_START, feedPosition, positionInCommit, type FeedRecord, type PutEventsOptions, type StoredEvent } from '@keyvent/core';
 
 /**
  * One document per commit. Data and metadata are JSON text, so any JSON (keys such as `$set`, `a.b`
@@ -19,10 +19,13 @@ export interface CommitDocument {
   o?: string;
   /** The commit's timestamp (one per commit). */
   ts: string;
+  /** The change feed: the feed position of the commit's first event, and the stream's slice. */
+  fx?: string;
+  sl?: number;
   e: { t: string; d: string; i: string; m?: string }[];
 }
 
-export function toDocument(events: readonly StoredEvent[]): CommitDocument {
+export function toDocument(events: readonly StoredEvent[], feed?: PutEventsOptions['feed']): CommitDocument {
   const first = events[0]!;
   const commit: CommitDocument = {
     k: first.key,
@@ -37,6 +40,10 @@ export function toDocument(events: readonly StoredEvent[]): CommitDocument {
     ),
   };
   if (first.sequence === 1) commit.o = orderKey(first.key);
+  if (feed) {
+    commit.fx = feedPosition(feed.stamp, feed.hash, first.sequence);
+    commit.sl = feed.slice;
+  }
   return commit;
 }
 
@@ -53,3 +60,7 @@ export function fromDocument(commit: CommitDocument, after = 0, last = Number.MA
   }
   return events;
 }
+
+/** The events of a commit as `fromDocument` gives them, with their feed positions (`''` before the feed). */
+export const recordsOf = (commit: CommitDocument, after?: number, last?: number): FeedRecord[] =>
+  fromDocument(commit, after, last).map((event) => ({ event, position: commit.fx ? positionInCommit(commit.fx, event.sequence) : FEED_START }));

@@ -9,6 +9,7 @@ const INDEXES: IndexDescription[] = [
   { key: { k: 1, f: 1 }, name: 'stream_first', unique: true },
   { key: { k: 1, l: 1 }, name: 'stream_last' },
   { key: { f: 1, o: 1 }, name: 'listing' },
+  { key: { fx: 1, sl: 1 }, name: 'feed' },
 ];
 
 const sameIndex = (wanted: IndexDescription, existing: { key?: unknown; unique?: boolean }): boolean =>
@@ -19,7 +20,8 @@ const sameIndex = (wanted: IndexDescription, existing: { key?: unknown; unique?:
  * - `(k, s)` unique, multikey: no sequence of a stream is ever stored twice (on MongoDB);
  * - `(k, f)` unique: two commits never start at the same sequence (also where a server compares arrays whole);
  * - `(k, l)`: reading a stream from a sequence, and its last sequence;
- * - `(f, o)`: listing streams (their first commits) in code point order.
+ * - `(f, o)`: listing streams (their first commits) in code point order;
+ * - `(fx, sl)`: the change feed, commits in position order with their slices on the index keys.
  *
  * @example
  * ```ts

@@ -1,14 +1,25 @@
 import { MongoClient, type Collection, type MongoClientOptions, type ReadPreferenceLike, type WriteConcernSettings } from 'mongodb';
 import {
+  commitPrefixOf,
   compareKeys,
   ConcurrencyError,
+  FEED_START,
+  type DriverFeed,
+  type FeedReadOptions,
   type KeyValueDriver,
   type ListKeysOptions,
   type PutEventsOptions,
   runBackendRequest,
   type StoredEvent,
 } from '@keyvent/core';
-import { fromDocument, orderKey, toDocument, type CommitDocument } from './documents.js';
+import { fromDocument, orderKey, recordsOf, toDocument, type CommitDocument } from './documents.js';
+
+/** A consumer's checkpoint row, in the collection `<collection>.feed`. */
+interface CheckpointDocument {
+  _id: string;
+  v: number;
+  value: string;
+}
 
 export type MongoDbDriverOptions = {
   database: string;
@@ -24,6 +35,7 @@ export type MongoDbDriverOptions = {
 );
 
 const NAME = 'mongodb';
+type Decode<T> = (commit: CommitDocument, after: number, last: number) => T[];
 const DUPLICATE_KEY = 11000;
 /** Labels the driver puts on errors worth another try. */
 const RETRYABLE_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'ResetPool'];
@@ -49,11 +61,17 @@ const TRANSIENT_NAMES = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError'
 export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriver {
   const owned = !('client' in options);
   const client = 'client' in options ? options.client : new MongoClient(options.uri, options.clientOptions);
-  const commits: Collection<CommitDocument> = client.db(options.database).collection(options.collection ?? 'events', {
+  const name = options.collection ?? 'events';
+  const settings = {
     // An acknowledged commit must survive a failover and a crash, and reads must see it.
     writeConcern: options.writeConcern ?? { w: 'majority', journal: true },
     readPreference: options.readPreference ?? 'primary',
-  });
+  };
+  const database = client.db(options.database);
+  const commits: Collection<CommitDocument> = database.collection(name, settings);
+  // The feed reads only what a majority holds: a write a failover rolls back must never reach a consumer.
+  const feedView: Collection<CommitDocument> = database.collection(name, { ...settings, readConcern: { level: 'majority' } });
+  const checkpoints: Collection<CheckpointDocument> = database.collection(`${name}.feed`, settings);
 
   /**
    * With `checkPrior`, a commit must end exactly where this one starts. Commits are contiguous and never
@@ -68,32 +86,37 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
       if (prior === null) throw conflict();
     }
     try {
-      await run('the commit', () => commits.insertOne(toDocument(events)));
+      await run('the commit', () => commits.insertOne(toDocument(events, putOptions?.feed)));
     } catch (error) {
       throw (error as { code?: number }).code === DUPLICATE_KEY ? conflict(error) : error;
     }
   }
 
-  async function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
-    const events: StoredEvent[] = [];
-    // Only the commits that overlap the page: without the bound on `f`, every later commit of the stream
-    // would come back in the first batch, to be thrown away (measured: loads ran at 0.22x the raw client).
+  const fetchEvents = (key: string, afterSequence: number, limit: number) => fetchPage(key, afterSequence, limit, fromDocument, commits);
+
+  /**
+   * A stream's events after a sequence, decoded by `decode`. Only the commits that overlap the page: without
+   * the bound on `f`, every later commit of the stream would come back in the first batch, to be thrown
+   * away (measured: loads ran at 0.22x the raw client).
+   */
+  async function fetchPage<T>(key: string, afterSequence: number, limit: number, decode: Decode<T>, from: Collection<CommitDocument>): Promise<T[]> {
+    const page: T[] = [];
     const last = afterSequence + limit;
-    const cursor = commits.find({ k: key, l: { $gt: afterSequence }, f: { $lte: last } }).sort({ l: 1 }).batchSize(Math.min(limit, 1000));
+    const cursor = from.find({ k: key, l: { $gt: afterSequence }, f: { $lte: last } }).sort({ l: 1 }).batchSize(Math.min(limit, 1000));
     // The cursor's batches are requests too: a connection lost between them is worth another try.
     return run('a read', async () => {
       try {
         for await (const commit of cursor) {
           // Decode only the events of the page, not the whole commit.
-          for (const event of fromDocument(commit, afterSequence, last)) {
-            if (events.length < limit) events.push(event);
+          for (const item of decode(commit, afterSequence, last)) {
+            if (page.length < limit) page.push(item);
           }
-          if (events.length === limit) break;
+          if (page.length === limit) break;
         }
       } finally {
         await cursor.close();
       }
-      return events;
+      return page;
     });
   }
 
@@ -116,9 +139,46 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
     return firsts.filter((commit) => commit.o!.startsWith(hexPrefix)).map((commit) => commit.k);
   }
 
+  const feed: DriverFeed = {
+    kind: 'stamped',
+    async read({ after, upTo, slices: [from, to], limit }: FeedReadOptions) {
+      // A commit's `fx` is its first event's position: start at the first commit `after` may be inside.
+      const filter = { fx: { $gt: after === FEED_START ? '' : commitPrefixOf(after), $lte: upTo }, sl: { $gte: from, $lte: to } };
+      const found = await run('a feed read', () => feedView.find(filter).sort({ fx: 1 }).limit(limit).toArray());
+      return { records: found.flatMap((commit) => recordsOf(commit)), more: found.length === limit };
+    },
+    fetchRecords: (key, afterSequence, limit) => fetchPage(key, afterSequence, limit, recordsOf, feedView),
+    async restamp(events, positions) {
+      const first = events[0]!;
+      await run('a restamp', () => commits.updateOne({ k: first.key, f: first.sequence, 'e.0.i': first.id }, { $set: { fx: positions[0]! } }));
+    },
+    async loadCheckpoint(id) {
+      const row = await run('a read', () => checkpoints.findOne({ _id: id }));
+      return row ? { name: row._id, value: row.value, version: row.v } : undefined;
+    },
+    async saveCheckpoint(id, value, version) {
+      if (version === 1) {
+        try {
+          await run('a checkpoint', () => checkpoints.insertOne({ _id: id, v: 1, value }));
+          return true;
+        } catch (error) {
+          if ((error as { code?: number }).code === DUPLICATE_KEY) return false;
+          throw error;
+        }
+      }
+      const result = await run('a checkpoint', () => checkpoints.updateOne({ _id: id, v: version - 1 }, { $set: { v: version, value } }));
+      return result.matchedCount === 1;
+    },
+    async listCheckpoints() {
+      const rows = await run('a read', () => checkpoints.find({}).sort({ _id: 1 }).toArray());
+      return rows.map((row) => ({ name: row._id, value: row.value, version: row.v }));
+    },
+  };
+
   let closing: Promise<void> | undefined;
   return {
     name: NAME,
+    feed,
     atomicPriorCheck: true,
     // Each query may cost a collection scan on some MongoDB-protocol servers: few, large pages (documents hold whole commits).
     preferredPageSize: 10_000,
