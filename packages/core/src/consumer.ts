@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConsumerLeaseError, ValidationError } from './errors.js';
+import { ConsumerLeaseError, isConsumerLeaseError, isStoreClosedError, ValidationError } from './errors.js';
 import { assertSlices, feedAccess, type FeedAccess, type FeedEvent } from './feed.js';
 import { FEED_START, isFeedPosition, stampOf } from './feed-positions.js';
 import type { EventStore } from './store.js';
@@ -81,18 +81,18 @@ export function createConsumer(store: EventStore, options: ConsumerOptions): Con
   const feed = store[feedAccess];
   feed.assertSupported();
   const settings = checkOptions(options);
-  let stopping = false;
-  let wake: (() => void) | undefined;
-  const done = feed.operation(() => run(feed, settings, () => stopping, (resolve) => (wake = resolve)));
-  done.catch(() => {});
-  return {
-    stop: async () => {
+  return feed.runConsumer(() => {
+    let stopping = false;
+    let wake: (() => void) | undefined;
+    const done = run(feed, settings, () => stopping, (resolve) => (wake = resolve));
+    done.catch(() => {});
+    const stop = async () => {
       stopping = true;
       wake?.();
       await done.catch(() => {});
-    },
-    done,
-  };
+    };
+    return { stop, done };
+  });
 }
 
 type Settings = ReturnType<typeof checkOptions>;
@@ -144,7 +144,8 @@ async function run(feed: FeedAccess, settings: Settings, stopped: () => boolean,
         failures = 0;
         if (!busy) await sleep(settings.pollMs);
       } catch (error) {
-        if (error instanceof ConsumerLeaseError) throw error;
+        if (isConsumerLeaseError(error)) throw error;
+        if (isStoreClosedError(error)) return;
         settings.onError(error);
         await sleep(Math.min(30_000, 100 * 2 ** failures++) * (0.5 + Math.random() / 2));
       }

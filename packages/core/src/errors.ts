@@ -169,3 +169,4 @@ export const isUnknownEventTypeError = (e: unknown): e is UnknownEventTypeError 
 export const isNotSupportedError = (e: unknown): e is NotSupportedError => hasCode(e, ErrorCode.notSupported);
 export const isDriverError = (e: unknown): e is DriverError => hasCode(e, ErrorCode.driver);
 export const isConsumerLeaseError = (e: unknown): e is ConsumerLeaseError => hasCode(e, ErrorCode.consumerLease);
+export const isStoreClosedError = (e: unknown): e is StoreClosedError => hasCode(e, ErrorCode.closed);

@@ -1,6 +1,6 @@
 import type { CheckpointRow, DriverFeed, FeedRecord, KeyValueDriver } from './driver.js';
 import type { createDriverGate } from './driver-calls.js';
-import { NotSupportedError, ValidationError } from './errors.js';
+import { DriverError, NotSupportedError, StoreClosedError, ValidationError } from './errors.js';
 import { createStamper, FEED_SLICES, FEED_START, feedKeyOf, feedPosition, isFeedPosition, positionAtStamp, type FeedKey } from './feed-positions.js';
 import type { StoredEvent } from './types.js';
 import { assertSequence } from './validation.js';
@@ -126,6 +126,7 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
     const page = await gate.call('feed.read', () => feed.read({ after, upTo, slices, limit }));
     // Where the next page starts: past whatever the driver returned, kept or not.
     const next = page.records.length > 0 ? page.records[page.records.length - 1]!.position : upTo;
+    if (page.more && next <= after) throw new DriverError(driver.name, 'feed.read said there is more but returned nothing past `after`');
     return { records: page.records.filter(({ position }) => position > after && position <= upTo), more: page.more, next };
   }
 
@@ -157,6 +158,19 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
     })();
   }
 
+  // The consumers running on this store: close stops them (each finishes its batch and checkpoint) first.
+  const consumers = new Set<() => Promise<void>>();
+  /** Starts a consumer, to run until it stops or the store closes. @throws StoreClosedError if the store is closing. */
+  function runConsumer<T extends { stop: () => Promise<void>; done: Promise<void> }>(start: () => T): T {
+    if (gate.isClosing()) throw new StoreClosedError(driver.name);
+    const consumer = start();
+    consumers.add(consumer.stop);
+    const forget = () => void consumers.delete(consumer.stop);
+    consumer.done.then(forget, forget);
+    return consumer;
+  }
+  const stopConsumers = () => Promise.all([...consumers].map((stop) => stop())).then(() => {});
+
   const checkpoints = {
     load: (name: string) => gate.call('feed.loadCheckpoint', () => need().loadCheckpoint(name)),
     /** Writes a row at `version`; a refusal that meets this very write (a resend whose first copy landed) is a success. */
@@ -185,7 +199,8 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
     fetchRecords,
     readAll,
     checkpoints,
-    operation: gate.operation,
+    runConsumer,
+    stopConsumers,
   };
 }
 

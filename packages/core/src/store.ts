@@ -367,7 +367,11 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
       if (gate.isClosing()) throw new StoreClosedError(driver.name);
       return publisher.subscribe(handler, subscribeOptions);
     },
-    close: () => gate.close(() => publisher.close(closeTimeoutMs)),
+    close: () =>
+      gate.close(async () => {
+        await feed.stopConsumers();
+        await publisher.close(closeTimeoutMs);
+      }),
     [appendAtReadVersion]: (key, events, version) => gate.operation(() => appendAtVersion(key, events, version)),
     readAll: (readOptions) => feed.readAll(readOptions),
     [feedAccess]: feed,

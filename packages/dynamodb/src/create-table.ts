@@ -1,17 +1,19 @@
-import { CreateTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { attributes, LISTING_INDEX } from './items.js';
+import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { attributes, defaultCheckpointTable, FEED_INDEX, LISTING_INDEX } from './items.js';
 
 /**
  * Creates the table the driver needs (on-demand billing), if it does not exist, and waits until it is
- * active: partition key `pk` (stream key), sort key `sk` (sequence), and the sparse index `streams`
- * (`ls`, `pk`) over each stream's first event, for listing.
+ * active: partition key `pk` (stream key), sort key `sk` (sequence), the sparse index `streams`
+ * (`ls`, `pk`) over each stream's first event, for listing, and the change feed's index `feed` (`fp`, `fx`);
+ * and the consumers' checkpoint table (default `<tableName>-feed`). On a table made before the feed, it
+ * adds the `feed` index.
  *
  * @example
  * ```ts
  * await createDynamoDbTable(new DynamoDBClient({}), 'events');
  * ```
  */
-export async function createDynamoDbTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function createDynamoDbTable(client: DynamoDBClient, tableName: string, checkpointTableName = defaultCheckpointTable(tableName)): Promise<void> {
   try {
     await client.send(
       new CreateTableCommand({
@@ -21,6 +23,7 @@ export async function createDynamoDbTable(client: DynamoDBClient, tableName: str
           { AttributeName: attributes.key, AttributeType: 'S' },
           { AttributeName: attributes.sequence, AttributeType: 'N' },
           { AttributeName: attributes.listed, AttributeType: 'S' },
+          ...FEED_ATTRIBUTES,
         ],
         KeySchema: [
           { AttributeName: attributes.key, KeyType: 'HASH' },
@@ -35,7 +38,52 @@ export async function createDynamoDbTable(client: DynamoDBClient, tableName: str
             ],
             Projection: { ProjectionType: 'KEYS_ONLY' },
           },
+          FEED_GSI,
         ],
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceInUseException') throw error;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 120 }, { TableName: tableName });
+  await addFeedIndex(client, tableName);
+  await createCheckpointTable(client, checkpointTableName);
+}
+
+const FEED_ATTRIBUTES = [
+  { AttributeName: attributes.feedPartition, AttributeType: 'N' as const },
+  { AttributeName: attributes.position, AttributeType: 'S' as const },
+];
+
+/** The change feed's index: every event item by (feed partition, position), whole (ALL), so a feed page is one query per partition. */
+const FEED_GSI = {
+  IndexName: FEED_INDEX,
+  KeySchema: [
+    { AttributeName: attributes.feedPartition, KeyType: 'HASH' as const },
+    { AttributeName: attributes.position, KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'ALL' as const },
+};
+
+/** A table made before the feed existed gets its index (events written before it have no position and stay out of it). */
+async function addFeedIndex(client: DynamoDBClient, tableName: string) {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (Table?.GlobalSecondaryIndexes?.some((index) => index.IndexName === FEED_INDEX)) return;
+  await client.send(
+    new UpdateTableCommand({ TableName: tableName, AttributeDefinitions: FEED_ATTRIBUTES, GlobalSecondaryIndexUpdates: [{ Create: FEED_GSI }] }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 600 }, { TableName: tableName });
+}
+
+/** The consumers' checkpoint rows: partition key `n` (the row's name). */
+async function createCheckpointTable(client: DynamoDBClient, tableName: string) {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'n', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'n', KeyType: 'HASH' }],
       }),
     );
   } catch (error) {

@@ -3,7 +3,9 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
   type AttributeValue,
   type CancellationReason,
   type DynamoDBClientConfig,
@@ -14,13 +16,17 @@ import {
   compareKeys,
   ConcurrencyError,
   DriverError,
+  FEED_START,
   runBackendRequest,
+  type CheckpointRow,
+  type DriverFeed,
+  type FeedReadOptions,
   type KeyValueDriver,
   type ListKeysOptions,
   type PutEventsOptions,
   type StoredEvent,
 } from '@keyvent/core';
-import { attributes, fromItem, itemKey, LISTED, LISTING_INDEX, toItem } from './items.js';
+import { attributes, defaultCheckpointTable, FEED_INDEX, feedPartitionOf, fromItem, itemKey, LISTED, LISTING_INDEX, recordOf, toItem } from './items.js';
 
 export interface DynamoDbDriverOptions {
   /** The table, made by `createDynamoDbTable` (or to the same design). */
@@ -29,6 +35,8 @@ export interface DynamoDbDriverOptions {
   client?: DynamoDBClient;
   /** Settings for a client the driver creates (and destroys on close), when `client` is not given. */
   clientConfig?: DynamoDBClientConfig;
+  /** The consumers' checkpoint table, made by `createDynamoDbTable`. Default `<tableName>-feed`. */
+  checkpointTableName?: string;
 }
 
 const NAME = 'dynamodb';
@@ -48,6 +56,7 @@ const NOT_EXISTS = `attribute_not_exists(${attributes.key})`;
  */
 export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDriver {
   const { tableName } = options;
+  const checkpointTable = options.checkpointTableName ?? defaultCheckpointTable(tableName);
   const sdk = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
   const owned = !options.client;
   // Every request through one place: a failure the SDK gave up on that another try may cure is retryable.
@@ -61,14 +70,14 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
       new ConcurrencyError(first.key, first.sequence - 1, undefined, { cause, driver: NAME, storedIds });
     if (events.length === 1 && !putOptions?.checkPrior) {
       try {
-        await client.send(new PutItemCommand({ TableName: tableName, Item: toItem(first), ConditionExpression: NOT_EXISTS, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+        await client.send(new PutItemCommand({ TableName: tableName, Item: toItem(first, putOptions?.feed), ConditionExpression: NOT_EXISTS, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
         return;
       } catch (error) {
         throw translatePutFailure(error, conflict);
       }
     }
     const actions: TransactWriteItem[] = events.map((event) => ({
-      Put: { TableName: tableName, Item: toItem(event), ConditionExpression: NOT_EXISTS, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
+      Put: { TableName: tableName, Item: toItem(event, putOptions?.feed), ConditionExpression: NOT_EXISTS, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
     }));
     if (putOptions?.checkPrior) {
       const prior = itemKey(first.key, first.sequence - 1);
@@ -81,8 +90,10 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
     }
   }
 
-  async function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
-    const events: StoredEvent[] = [];
+  const fetchEvents = (key: string, afterSequence: number, limit: number) => fetchItems(key, afterSequence, limit, fromItem);
+
+  async function fetchItems<T>(key: string, afterSequence: number, limit: number, decode: (item: Record<string, AttributeValue>) => T): Promise<T[]> {
+    const events: T[] = [];
     const input: QueryCommandInput = {
       TableName: tableName,
       KeyConditionExpression: '#k = :k AND #s > :after',
@@ -94,11 +105,104 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await client.send(new QueryCommand({ ...input, Limit: limit - events.length, ExclusiveStartKey: startKey }));
-      for (const item of page.Items ?? []) events.push(fromItem(item));
+      for (const item of page.Items ?? []) events.push(decode(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey && events.length < limit);
     return events;
   }
+
+  /**
+   * One page of the feed: a query per feed partition the slices touch, run together and merged. A
+   * partition with more to read bounds the page: nothing past its last item evaluated is returned, as
+   * another item of it may sort before the next of the others.
+   */
+  async function readFeed({ after, upTo, slices: [from, to], limit }: FeedReadOptions) {
+    const partitions = Array.from({ length: feedPartitionOf(to) - feedPartitionOf(from) + 1 }, (_, i) => feedPartitionOf(from) + i);
+    // A key condition cannot compare with an empty string: from the start, only the upper bound.
+    const start = after === FEED_START;
+    const values: Record<string, AttributeValue> = { ':upTo': { S: upTo }, ':from': { N: String(from) }, ':to': { N: String(to) } };
+    if (!start) values[':after'] = { S: after };
+    const pages = await Promise.all(
+      partitions.map((partition) =>
+        client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: FEED_INDEX,
+            KeyConditionExpression: start ? '#p = :p AND #x <= :upTo' : '#p = :p AND #x BETWEEN :after AND :upTo',
+            // A filter may not name a key attribute: the item at `after` itself comes back, and is dropped below.
+            FilterExpression: '#s BETWEEN :from AND :to',
+            ExpressionAttributeNames: { '#p': attributes.feedPartition, '#x': attributes.position, '#s': attributes.slice },
+            ExpressionAttributeValues: { ...values, ':p': { N: String(partition) } },
+            // One more: the item at `after`, if it is in this partition, comes back too.
+            Limit: start ? limit : limit + 1,
+          }),
+        ),
+      ),
+    );
+    let bound = upTo;
+    for (const page of pages) {
+      const last = page.LastEvaluatedKey?.[attributes.position]?.S;
+      if (last !== undefined && last < bound) bound = last;
+    }
+    const records = pages
+      .flatMap((page) => (page.Items ?? []).map(recordOf))
+      .filter((record) => record.position > after && record.position <= bound)
+      .sort((a, b) => (a.position < b.position ? -1 : 1));
+    return { records, more: bound !== upTo };
+  }
+
+  const feed: DriverFeed = {
+    kind: 'stamped',
+    read: readFeed,
+    fetchRecords: (key, afterSequence, limit) => fetchItems(key, afterSequence, limit, recordOf),
+    async restamp(events, positions) {
+      await Promise.all(
+        events.map((event, i) =>
+          client.send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: itemKey(event.key, event.sequence),
+              UpdateExpression: 'SET #x = :x',
+              ConditionExpression: '#i = :i',
+              ExpressionAttributeNames: { '#x': attributes.position, '#i': attributes.id },
+              ExpressionAttributeValues: { ':x': { S: positions[i]! }, ':i': { S: event.id } },
+            }),
+          ),
+        ),
+      );
+    },
+    async loadCheckpoint(name) {
+      const { Item } = await client.send(new GetItemCommand({ TableName: checkpointTable, Key: { n: { S: name } }, ConsistentRead: true }));
+      return Item ? { name, value: Item.value!.S!, version: Number(Item.v!.N) } : undefined;
+    },
+    async saveCheckpoint(name, value, version) {
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: checkpointTable,
+            Item: { n: { S: name }, v: { N: String(version) }, value: { S: value } },
+            ...(version === 1
+              ? { ConditionExpression: 'attribute_not_exists(n)' }
+              : { ConditionExpression: 'v = :previous', ExpressionAttributeValues: { ':previous': { N: String(version - 1) } } }),
+          }),
+        );
+        return true;
+      } catch (error) {
+        if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+        throw error;
+      }
+    },
+    async listCheckpoints() {
+      const rows: CheckpointRow[] = [];
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await client.send(new ScanCommand({ TableName: checkpointTable, ConsistentRead: true, ExclusiveStartKey: startKey }));
+        for (const item of page.Items ?? []) rows.push({ name: item.n!.S!, value: item.value!.S!, version: Number(item.v!.N) });
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return rows.sort((a, b) => compareKeys(a.name, b.name));
+    },
+  };
 
   async function lastSequence(key: string): Promise<number> {
     const page = await client.send(
@@ -171,6 +275,7 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
     limits: { maxEventsPerCommit: 99, maxEventBytes: 400 * 1024 - 4096, maxCommitBytes: 3_500_000 },
     atomicPriorCheck: true,
     preferredPageSize: 1000,
+    feed,
     checkSequence,
     fetchEvents,
     putEvents,

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { StoredEvent } from '@keyvent/core';
+import { FEED_START, feedPosition, type FeedRecord, type PutEventsOptions, type StoredEvent } from '@keyvent/core';
 
 /** The attribute names of an event item. Short, because names count towards the 400 KB item size. */
 export const attributes = {
@@ -12,7 +12,15 @@ export const attributes = {
   metadata: 'md',
   /** Set only on a stream's first event: the sparse index of stream keys for listing. */
   listed: 'ls',
+  /** The change feed: the feed partition (the slice's top 6 bits), the event's position, the stream's slice. */
+  feedPartition: 'fp',
+  position: 'fx',
+  slice: 'sl',
 } as const;
+
+export const FEED_INDEX = 'feed';
+/** The feed partition of a slice: 64 index partition key values, so that no one GSI partition takes every commit's write. */
+export const feedPartitionOf = (slice: number): number => slice >> 4;
 
 export const LISTING_INDEX = 'streams';
 export const LISTED = 'streams';
@@ -22,7 +30,7 @@ export const itemKey = (key: string, sequence: number): Record<string, Attribute
   [attributes.sequence]: { N: String(sequence) },
 });
 
-export function toItem(event: StoredEvent): Record<string, AttributeValue> {
+export function toItem(event: StoredEvent, feed?: PutEventsOptions['feed']): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = {
     ...itemKey(event.key, event.sequence),
     [attributes.type]: { S: event.type },
@@ -32,6 +40,11 @@ export function toItem(event: StoredEvent): Record<string, AttributeValue> {
   };
   if (event.metadata !== undefined) item[attributes.metadata] = { S: JSON.stringify(event.metadata) };
   if (event.sequence === 1) item[attributes.listed] = { S: LISTED };
+  if (feed) {
+    item[attributes.feedPartition] = { N: String(feedPartitionOf(feed.slice)) };
+    item[attributes.position] = { S: feedPosition(feed.stamp, feed.hash, event.sequence) };
+    item[attributes.slice] = { N: String(feed.slice) };
+  }
   return item;
 }
 
@@ -48,3 +61,8 @@ export function fromItem(item: Record<string, AttributeValue>): StoredEvent {
   if (metadata !== undefined) event.metadata = JSON.parse(metadata);
   return event;
 }
+
+export const recordOf = (item: Record<string, AttributeValue>): FeedRecord => ({ event: fromItem(item), position: item[attributes.position]?.S ?? FEED_START });
+
+/** The consumers' checkpoint table that goes with an events table, unless named otherwise. */
+export const defaultCheckpointTable = (tableName: string): string => `${tableName}-feed`;
