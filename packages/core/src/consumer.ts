@@ -245,16 +245,16 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
       changes.set(hash, { last: event.sequence, stamp });
     }
     if (batch.length > 0) await settings.handler(batch);
-    const reached = page.more ? page.next : line;
+    const { reached } = page;
     for (const [hash, handled] of changes) records.set(hash, handled);
     if (kind === 'settled') {
-      ps = reached;
+      ps = reached > ps ? reached : ps;
       settledCaughtUp = !page.more;
       // A stream whose handled events all lie below the settled position needs no record: the position says it.
       const settledStamp = stampOf(ps);
       for (const [hash, handled] of records) if (handled.stamp < settledStamp) records.delete(hash);
     } else {
-      pl = reached;
+      pl = reached > pl ? reached : pl;
     }
     await save(batch.length > 0);
     return page.more;

@@ -28,9 +28,10 @@ export interface PutEventsOptions {
    */
   checkPrior?: boolean;
   /**
-   * Set when the driver has a `feed`: where the commit goes in the change feed. A stamped driver stores
-   * `feedPosition(stamp, hash, sequence)` and `slice` with the commit, in the same atomic write; an exact
-   * driver uses its own commit counter as the stamp.
+   * Set when the driver has a `feed`: where the commit goes in the change feed, stamped afresh for each
+   * attempt. A stamped driver stores `feedPosition(stamp, hash, sequence)` and `slice` with the commit, in
+   * the same atomic write where it can, else in an index entry written before the commit; an exact driver
+   * uses its own commit counter as the stamp.
    */
   feed?: { stamp: number } & FeedKey;
 }
@@ -73,9 +74,12 @@ export interface DriverFeed {
   readonly kind: 'exact' | 'stamped';
   /**
    * The records in `(after, upTo]` of the slices, in position order, committed data only. `more` is false
-   * when nothing else lies in the range (as the index shows it now).
+   * when nothing else lies in the range (as the index shows it now). A driver that writes its index entry
+   * before the commit (it cannot be in the same atomic write) returns only the events of entries it verified
+   * against the stored events (by id), skips the entries of commits that can no longer land, and stops at
+   * an entry whose commit may still land: `complete` is then the position up to which its answer is whole.
    */
-  read(options: FeedReadOptions): Promise<{ records: FeedRecord[]; more: boolean }>;
+  read(options: FeedReadOptions): Promise<{ records: FeedRecord[]; more: boolean; complete?: string }>;
   /** Exact drivers: the highest position below which every commit has landed or failed. */
   settledPosition?(): Promise<string>;
   /**

@@ -127,7 +127,9 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
     // Where the next page starts: past whatever the driver returned, kept or not.
     const next = page.records.length > 0 ? page.records[page.records.length - 1]!.position : upTo;
     if (page.more && next <= after) throw new DriverError(driver.name, 'feed.read said there is more but returned nothing past `after`');
-    return { records: page.records.filter(({ position }) => position > after && position <= upTo), more: page.more, next };
+    // Where this answer is whole: past the last record if there is more, else up to an unresolved entry or the line.
+    const reached = page.more ? next : page.complete !== undefined && page.complete < upTo ? page.complete : upTo;
+    return { records: page.records.filter(({ position }) => position > after && position <= upTo), more: page.more, next, reached };
   }
 
   /** The events of a stream after a sequence, with their positions: exact drivers' from the index order, not needed. */

@@ -175,8 +175,14 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
    */
   async function putSettled(stored: StoredEvent[], prior: PutEventsOptions | undefined, expected: ExpectedVersion) {
     const first = stored[0]!;
-    const stamped = feed.stamp(first.key);
-    const putOptions = stamped ? { ...prior, feed: stamped } : prior;
+    // Each attempt is stamped afresh (a driver that writes its feed entry before the commit writes one per
+    // attempt); whether the commit came late is judged from the first stamp, the earliest it may carry.
+    let stamped: ReturnType<typeof feed.stamp>;
+    const optionsOf = () => {
+      const stamp = feed.stamp(first.key);
+      stamped ??= stamp;
+      return stamp ? { ...prior, feed: stamp } : prior;
+    };
     const base = first.sequence - 1;
     const atSequences = () => driver.fetchEvents(first.key, base, stored.length);
     let found: readonly string[] | undefined;
@@ -185,7 +191,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     try {
       await gate.call('putEvents', async () => {
         try {
-          await driver.putEvents(stored, putOptions);
+          await driver.putEvents(stored, optionsOf());
         } catch (error) {
           if (isDriverError(error) && error.inDoubt) inDoubt = true;
           if (!isConcurrencyError(error)) throw error;
