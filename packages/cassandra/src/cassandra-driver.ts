@@ -2,13 +2,16 @@ import { Client, types, type ClientOptions } from 'cassandra-driver';
 import {
   compareKeys,
   ConcurrencyError,
+  FEED_START,
+  feedPosition,
   type KeyValueDriver,
   type ListKeysOptions,
   type PutEventsOptions,
   runBackendRequest,
   type StoredEvent,
 } from '@keyvent/core';
-import { qualifiedTable } from './schema.js';
+import { createCassandraFeed } from './feed.js';
+import { feedTables, qualifiedTable } from './schema.js';
 
 export type CassandraDriverOptions = {
   keyspace: string;
@@ -18,6 +21,12 @@ export type CassandraDriverOptions = {
   consistency?: types.consistencies;
   /** Consistency of a commit's conditions (Paxos), and of the read that settles a commit whose write timed out. Default SERIAL. */
   serialConsistency?: types.consistencies;
+  /**
+   * The change feed: how long after its stamp an index entry whose commit is not found is settled by a read
+   * at SERIAL (until then consumers' settled position waits at it). Must exceed the longest a commit's
+   * batch may still reach a coordinator after its entry was written. Default 30,000.
+   */
+  pendingTimeoutMs?: number;
 } & (
   | { /** Your own client; the driver never shuts it down. */ client: Client }
   | { /** Settings for a client the driver creates and shuts down on close. */ clientOptions: ClientOptions }
@@ -25,7 +34,7 @@ export type CassandraDriverOptions = {
 
 const NAME = 'cassandra';
 const { consistencies } = types;
-const EVENT_COLUMNS = 'seq, type, data, id, ts, meta';
+const EVENT_COLUMNS = 'seq, type, data, id, ts, meta, fx';
 /** Errors of an overloaded or briefly unreachable cluster, or of a lost connection: worth another try. */
 const TRANSIENT_NAMES = new Set(['NoHostAvailableError', 'OperationTimedOutError', 'BusyConnectionError']);
 /**
@@ -63,17 +72,22 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
   const client = 'client' in options ? options.client : new Client(options.clientOptions);
   const read = { prepare: true, consistency: options.consistency ?? consistencies.quorum };
   const write = { ...read, serialConsistency: options.serialConsistency ?? consistencies.serial };
-  const insert = `INSERT INTO ${table} (key, seq, type, data, id, ts, meta) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`;
+  const insert = `INSERT INTO ${table} (key, seq, type, data, id, ts, meta, fx) VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`;
+  const { feedTable, checkpointTable } = feedTables(options.keyspace, options.table ?? 'events');
 
   async function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
     const first = events[0]!;
     const last = events[events.length - 1]!.sequence;
     const base = first.sequence - 1;
+    const stamp = putOptions?.feed;
+    // The feed's entry goes first: it is only a claim, which readers check against the rows by id and position.
+    if (stamp) await feed.writeEntry(events, stamp, feedPosition(stamp.stamp, stamp.hash, first.sequence));
     const queries = events.map((event) => ({
       query: insert,
       params: [event.key, event.sequence, event.type, JSON.stringify(event.data), event.id, event.timestamp,
         // Unset, not null: a null is a tombstone written for every event without metadata.
-        event.metadata === undefined ? types.unset : JSON.stringify(event.metadata)],
+        event.metadata === undefined ? types.unset : JSON.stringify(event.metadata),
+        stamp ? feedPosition(stamp.stamp, stamp.hash, event.sequence) : types.unset],
     }));
     queries.push(
       putOptions?.checkPrior
@@ -87,7 +101,7 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     }
   }
 
-  async function fetchEvents(key: string, afterSequence: number, limit: number, consistency = read.consistency): Promise<StoredEvent[]> {
+  async function fetchRows(key: string, afterSequence: number, limit: number, consistency = read.consistency): Promise<Row[]> {
     const result = await run('a read', () =>
       client.execute(`SELECT ${EVENT_COLUMNS} FROM ${table} WHERE key = ? AND seq > ? LIMIT ?`, [key, afterSequence, limit], {
         ...read,
@@ -95,8 +109,25 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
         fetchSize: limit,
       }),
     );
-    return result.rows.map((row) => toEvent(key, row));
+    return result.rows;
   }
+
+  const fetchEvents = async (key: string, afterSequence: number, limit: number, consistency?: types.consistencies) =>
+    (await fetchRows(key, afterSequence, limit, consistency)).map((row) => toEvent(key, row));
+
+  const feed = createCassandraFeed({
+    client,
+    eventsTable: table,
+    feedTable,
+    checkpointTable,
+    read,
+    write,
+    run,
+    serial: write.serialConsistency,
+    pendingTimeoutMs: options.pendingTimeoutMs ?? 30_000,
+    fetchRecords: async (key, afterSequence, limit, consistency) =>
+      (await fetchRows(key, afterSequence, limit, consistency)).map((row) => ({ event: toEvent(key, row), position: (row.get('fx') as string | null) ?? FEED_START })),
+  });
 
   async function lastSequence(key: string): Promise<number> {
     const result = await run('a read', () => client.execute(`SELECT head FROM ${table} WHERE key = ? LIMIT 1`, [key], read));
@@ -134,6 +165,7 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     limits: { maxEventsPerCommit: 1000, maxEventBytes: 4 * 1024 * 1024, maxCommitBytes: 8 * 1024 * 1024 },
     checkSequence,
     fetchEvents: (key, afterSequence, limit) => fetchEvents(key, afterSequence, limit),
+    feed,
     // A read at SERIAL first completes any Paxos round left in progress in the partition, and since
     // CASSANDRA-12126 (3.0.24, 3.11.10, 4.0) supersedes one it cannot complete: a batch whose write
     // timed out on the server is then either found, or can never land. Not one whose coordinator may

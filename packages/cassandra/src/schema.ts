@@ -1,4 +1,5 @@
-import type { Client } from 'cassandra-driver';
+import { types, type Client } from 'cassandra-driver';
+import { bucketOf, FEED_START_ROW } from './feed.js';
 import { ValidationError } from '@keyvent/core';
 
 export interface CassandraSchemaOptions {
@@ -10,6 +11,7 @@ export interface CassandraSchemaOptions {
 }
 
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
+// Feed tables add up to 10 characters to the events table's name: `<table>_consumers`.
 
 /** Refuses a keyspace or table name that is not a plain CQL identifier (so names are never injected). */
 export function assertIdentifier(value: string, path: string): void {
@@ -39,8 +41,36 @@ export async function createCassandraSchema(client: Client, options: CassandraSc
   await client.execute(
     `CREATE TABLE IF NOT EXISTS ${table} (
       key text, seq bigint, head bigint static,
-      type text, data text, id text, ts text, meta text,
+      type text, data text, id text, ts text, meta text, fx text,
       PRIMARY KEY (key, seq)
     ) WITH CLUSTERING ORDER BY (seq ASC)`,
   );
+  await addColumn(client, table, 'fx text');
+  const { feedTable, checkpointTable } = feedTables(options.keyspace, options.table ?? 'events');
+  await client.execute(
+    `CREATE TABLE IF NOT EXISTS ${feedTable} (
+      fp int, bucket bigint, fx text, k text, n int, sl int, i text,
+      PRIMARY KEY ((fp, bucket), fx)
+    ) WITH CLUSTERING ORDER BY (fx ASC)`,
+  );
+  await client.execute(`CREATE TABLE IF NOT EXISTS ${checkpointTable} (name text PRIMARY KEY, v bigint, value text)`);
+  // Where the feed begins, for consumers that start at its start: the hour the schema was made (kept if already there).
+  await client.execute(`INSERT INTO ${checkpointTable} (name, v, value) VALUES (?, 0, ?) IF NOT EXISTS`, [FEED_START_ROW, String(bucketOf(Date.now() * 1000))], {
+    prepare: true,
+    consistency: types.consistencies.quorum,
+  });
+}
+
+/** The feed's index table and the consumers' checkpoint table of an events table. */
+export function feedTables(keyspace: string, table: string) {
+  return { feedTable: qualifiedTable(keyspace, `${table}_feed`), checkpointTable: qualifiedTable(keyspace, `${table}_consumers`) };
+}
+
+/** Adds a column to a table made by an earlier version (a no-op when it is there). */
+async function addColumn(client: Client, table: string, column: string) {
+  try {
+    await client.execute(`ALTER TABLE ${table} ADD ${column}`);
+  } catch (error) {
+    if (!/already exists|conflicts with an existing column/i.test((error as Error).message)) throw error;
+  }
 }

@@ -245,19 +245,20 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
       changes.set(hash, { last: event.sequence, stamp });
     }
     if (batch.length > 0) await settings.handler(batch);
-    const { reached } = page;
+    const held = page.settled < page.reached;
     for (const [hash, handled] of changes) records.set(hash, handled);
     if (kind === 'settled') {
-      ps = reached > ps ? reached : ps;
-      settledCaughtUp = !page.more;
+      ps = page.settled > ps ? page.settled : ps;
+      settledCaughtUp = !page.more || held;
       // A stream whose handled events all lie below the settled position needs no record: the position says it.
       const settledStamp = stampOf(ps);
       for (const [hash, handled] of records) if (handled.stamp < settledStamp) records.delete(hash);
     } else {
-      pl = reached > pl ? reached : pl;
+      pl = page.reached > pl ? page.reached : pl;
     }
     await save(batch.length > 0);
-    return page.more;
+    // Held at an entry whose commit may still land: the settled pass waits for the next poll; the live one goes on.
+    return page.more && !(kind === 'settled' && held);
   }
 
   /**

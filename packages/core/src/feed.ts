@@ -127,9 +127,11 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
     // Where the next page starts: past whatever the driver returned, kept or not.
     const next = page.records.length > 0 ? page.records[page.records.length - 1]!.position : upTo;
     if (page.more && next <= after) throw new DriverError(driver.name, 'feed.read said there is more but returned nothing past `after`');
-    // Where this answer is whole: past the last record if there is more, else up to an unresolved entry or the line.
-    const reached = page.more ? next : page.complete !== undefined && page.complete < upTo ? page.complete : upTo;
-    return { records: page.records.filter(({ position }) => position > after && position <= upTo), more: page.more, next, reached };
+    const records = page.records.filter(({ position }) => position > after && position <= upTo);
+    // How far the answer is whole: to the next page's start (or the line), and never past an unresolved entry.
+    const reached = page.more ? next : upTo;
+    const settled = page.complete !== undefined && page.complete < reached ? page.complete : reached;
+    return { records, more: page.more, reached, settled };
   }
 
   /** The events of a stream after a sequence, with their positions: exact drivers' from the index order, not needed. */
@@ -152,10 +154,12 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
       let position = after;
       for (let left = limit; left > 0; ) {
         const page = await gate.operation(() => read(position, upTo, slices, Math.min(READ_PAGE, left)));
-        for (const { event, position: at } of page.records.slice(0, left)) yield { ...event, position: at };
-        left -= page.records.length;
-        if (!page.more) return;
-        position = page.next;
+        // Only what is settled: never past an entry whose commit may still land.
+        const settled = page.records.filter((record) => record.position <= page.settled).slice(0, left);
+        for (const { event, position: at } of settled) yield { ...event, position: at };
+        left -= settled.length;
+        if (!page.more || page.settled < page.reached) return;
+        position = page.reached;
       }
     })();
   }
