@@ -27,6 +27,8 @@ export type CassandraDriverOptions = {
    * batch may still reach a coordinator after its entry was written. Default 30,000.
    */
   pendingTimeoutMs?: number;
+  /** Keep the change feed (its index and checkpoint rows). Default true; false writes no index (for stores that need no feed, and to measure its cost). */
+  feed?: boolean;
 } & (
   | { /** Your own client; the driver never shuts it down. */ client: Client }
   | { /** Settings for a client the driver creates and shuts down on close. */ clientOptions: ClientOptions }
@@ -165,7 +167,7 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     limits: { maxEventsPerCommit: 1000, maxEventBytes: 4 * 1024 * 1024, maxCommitBytes: 8 * 1024 * 1024 },
     checkSequence,
     fetchEvents: (key, afterSequence, limit) => fetchEvents(key, afterSequence, limit),
-    feed,
+    ...(options.feed === false ? {} : { feed }),
     // A read at SERIAL first completes any Paxos round left in progress in the partition, and since
     // CASSANDRA-12126 (3.0.24, 3.11.10, 4.0) supersedes one it cannot complete: a batch whose write
     // timed out on the server is then either found, or can never land. Not one whose coordinator may

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from 'cassandra-driver';
 import { createCassandraDriver, createCassandraSchema } from '@keyvent/cassandra';
-import { createStore, isValidationError, type EventStore } from '@keyvent/core';
+import { randomUUID } from 'node:crypto';
+import { createStore, feedKeyOf, feedPosition, isValidationError, positionAtStamp, type EventStore, type KeyValueDriver, type StoredEvent } from '@keyvent/core';
 import type { RunningBackend } from '@keyvent/testing';
 import { cassandraForTests, requestTracker } from './backend.js';
 
@@ -14,7 +15,8 @@ const requests: string[] = [];
 beforeAll(async () => {
   // Count every request the client sends to the server (prepares included), by its CQL.
   ({ backend, client, keyspace } = await cassandraForTests({ requestTracker: requestTracker(({ query }) => void requests.push(String(query))) }));
-  store = createStore(createCassandraDriver({ client, keyspace }));
+  // The commit path alone: the feed's index entry is counted in its own case.
+  store = createStore(createCassandraDriver({ client, keyspace, feed: false }));
   await store.append('warm-up', { type: 'A', data: 1 }, { expectedVersion: 0 });
   await store.append('warm-up', { type: 'A', data: 2 }, { expectedVersion: 1 });
 }, 180_000);
@@ -63,5 +65,49 @@ describe('cassandra driver', () => {
       error = e;
     }
     expect(isValidationError(error)).toBe(true);
+  });
+});
+
+describe('cassandra change feed', () => {
+  const PENDING_MS = 1_500;
+  const feedDriver = () => createCassandraDriver({ client, keyspace, pendingTimeoutMs: PENDING_MS });
+  const readFeed = (driver: KeyValueDriver, after: string) =>
+    driver.feed!.read({ after, upTo: positionAtStamp(Date.now() * 1000 + 1_000_000), slices: [0, 1023], limit: 1000 });
+  const stampFor = (key: string) => ({ stamp: Date.now() * 1000, ...feedKeyOf(key) });
+  const event = (key: string, sequence: number, id: string): StoredEvent => ({ key, sequence, id, type: 'A', data: 1, timestamp: new Date().toISOString() });
+
+  it('costs one more request per append: the index entry, written before the batch', async () => {
+    const feedStore = createStore(feedDriver());
+    expect(await requestsFor(() => feedStore.append(`feed-${randomUUID()}`, { type: 'A', data: 1 }, { expectedVersion: 0 }))).toBe(2);
+  });
+
+  it('never delivers the entry of a refused commit: the rows at its sequences hold another id', async () => {
+    const driver = feedDriver();
+    const key = `feed-${randomUUID()}`;
+    const after = positionAtStamp(Date.now() * 1000 - 1);
+    await driver.putEvents([event(key, 1, 'kept')], { feed: stampFor(key) });
+    await expect(driver.putEvents([event(key, 1, 'refused')], { feed: stampFor(key) })).rejects.toMatchObject({ code: 'KEYVENT_CONCURRENCY' });
+    const page = await readFeed(driver, after);
+    const mine = page.records.filter((record) => record.event.key === key);
+    expect(mine.map((record) => record.event.id)).toEqual(['kept']);
+    expect(page.complete).toBeUndefined();
+  });
+
+  it('holds an entry whose commit is not stored as pending, then settles it as dead at SERIAL after pendingTimeoutMs', async () => {
+    const driver = feedDriver();
+    const key = `feed-${randomUUID()}`;
+    const after = positionAtStamp(Date.now() * 1000 - 1);
+    // A writer that wrote its entry and died before sending the batch.
+    const feed = stampFor(key);
+    const position = feedPosition(feed.stamp, feed.hash, 1);
+    await (driver.feed as unknown as { writeEntry: (...args: unknown[]) => Promise<void> }).writeEntry([event(key, 1, 'lost')], feed, position);
+    const pending = await readFeed(driver, after);
+    expect(pending.complete).toBeDefined();
+    expect(pending.complete! < position).toBe(true);
+    expect(pending.records.some((record) => record.event.key === key)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, PENDING_MS + 200));
+    const settled = await readFeed(driver, after);
+    expect(settled.records.some((record) => record.event.key === key)).toBe(false);
+    expect(settled.complete === undefined || settled.complete > position).toBe(true);
   });
 });

@@ -7,6 +7,8 @@ import type { StoredEvent } from './types.js';
 export interface MemoryDriverOptions {
   /** Limits to enforce, e.g. to rehearse a backend's in unit tests. None by default. */
   limits?: DriverLimits;
+  /** Keep the change feed (its index and checkpoint rows). Default true; false writes no index (for stores that need no feed, and to measure its cost). */
+  feed?: boolean;
 }
 
 interface MemoryStream {
@@ -99,7 +101,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
 
   return {
     name: 'memory',
-    feed,
+    ...(options.feed === false ? {} : { feed }),
     limits: options.limits,
     atomicPriorCheck: true,
     checkSequence: async (key, sequence) => streams.get(key)?.events.has(sequence) ?? false,

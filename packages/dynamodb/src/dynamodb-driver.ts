@@ -37,6 +37,8 @@ export interface DynamoDbDriverOptions {
   clientConfig?: DynamoDBClientConfig;
   /** The consumers' checkpoint table, made by `createDynamoDbTable`. Default `<tableName>-feed`. */
   checkpointTableName?: string;
+  /** Keep the change feed (its index and checkpoint rows). Default true; false writes no index (for stores that need no feed, and to measure its cost). */
+  feed?: boolean;
 }
 
 const NAME = 'dynamodb';
@@ -275,7 +277,7 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
     limits: { maxEventsPerCommit: 99, maxEventBytes: 400 * 1024 - 4096, maxCommitBytes: 3_500_000 },
     atomicPriorCheck: true,
     preferredPageSize: 1000,
-    feed,
+    ...(options.feed === false ? {} : { feed }),
     checkSequence,
     fetchEvents,
     putEvents,

@@ -19,7 +19,10 @@ import { feedCounterOf } from './feed-counter.js';
 import { streamLockOf } from './keyed-lock.js';
 import { openDatabase } from './open-database.js';
 
-export type LevelDriverOptions =
+export type LevelDriverOptions = {
+  /** Keep the change feed (its index and checkpoint rows). Default true; false writes no index (for stores that need no feed, and to measure its cost). */
+  feed?: boolean;
+} & (
   | {
       /** Directory of the LevelDB database; created if missing. The driver opens and closes it. */
       location: string;
@@ -30,7 +33,8 @@ export type LevelDriverOptions =
        * Several drivers (and stores) may share one: they share its per-stream lock.
        */
       db: ClassicLevel<string, string>;
-    };
+    }
+);
 
 // Layout (utf8 keys, so LevelDB's byte order is code point order):
 //   e<key length, 4 hex><key><sequence, 14 hex>  →  {"type","data","id","timestamp","metadata"?}
@@ -178,7 +182,7 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
 
   return {
     name: 'level',
-    feed,
+    ...(options.feed === false ? {} : { feed }),
     atomicPriorCheck: true,
     preferredPageSize: 1000,
     checkSequence: whenOpen((key: string, sequence: number) => db.has(eventKey(key, sequence))),

@@ -29,6 +29,8 @@ export type MongoDbDriverOptions = {
   writeConcern?: WriteConcernSettings;
   /** Default `'primary'`: a secondary may lag, and the sequence checks must read committed data. */
   readPreference?: ReadPreferenceLike;
+  /** Keep the change feed (its index and checkpoint rows). Default true; false writes no index (for stores that need no feed, and to measure its cost). */
+  feed?: boolean;
 } & (
   | { /** Your own client; the driver never closes it. */ client: MongoClient }
   | { /** A connection string for a client the driver creates and closes. */ uri: string; clientOptions?: MongoClientOptions }
@@ -178,7 +180,7 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
   let closing: Promise<void> | undefined;
   return {
     name: NAME,
-    feed,
+    ...(options.feed === false ? {} : { feed }),
     atomicPriorCheck: true,
     // Each query may cost a collection scan on some MongoDB-protocol servers: few, large pages (documents hold whole commits).
     preferredPageSize: 10_000,
