@@ -98,9 +98,15 @@ export async function runFeedShowOn(url: string, options: FeedShowOptions = {}):
     }
     await sleep((seconds * 1000) / (kills.length + 1));
     for (const worker of workers.filter((w) => w.role === 'writer')) worker.child!.kill('SIGKILL');
-    const truth = await readBack(store, keys);
-    log(`writers stopped: ${acks.length} commits acknowledged, ${[...truth.values()].reduce((n, ids) => n + ids.length, 0)} events stored; waiting for the consumers`);
-    await drained(directory, truth, SHOW_FEED.settleMs * 3 + 30_000);
+    // A killed writer's last request may still land on the server: read the streams until they stay put.
+    let truth = await readBack(store, keys);
+    for (let settled = false; !settled; ) {
+      log(`writers stopped: ${acks.length} commits acknowledged, ${countOf(truth)} events stored; waiting for the consumers`);
+      await drained(directory, truth, SHOW_FEED.settleMs * 3 + 30_000);
+      const again = await readBack(store, keys);
+      settled = countOf(again) === countOf(truth);
+      truth = again;
+    }
     return check(directory, truth, acks, { consumerKills, writerKills });
   } finally {
     for (const worker of workers) worker.child?.kill('SIGKILL');
@@ -128,6 +134,8 @@ function start(url: string, worker: Worker, acks: Ack[]): Promise<void> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const countOf = (truth: Map<string, string[]>) => [...truth.values()].reduce((n, ids) => n + ids.length, 0);
 
 /** Every stream as stored: its ids by sequence (index 0 is sequence 1). */
 async function readBack(store: EventStore, keys: string[]): Promise<Map<string, string[]>> {
@@ -199,6 +207,7 @@ async function check(directory: string, truth: Map<string, string[]>, acks: Ack[
     const report = { delivered: 0, repeatedAfterKill: 0, repeatedSlowCommit: 0 };
     for (const consumer of CONSUMERS.filter((c) => c.name === name)) {
       const runs = await readLog(join(directory, `${consumer.worker}.log`));
+      if (runs.length === 0) problems.push(`${consumer.worker}: its log is empty`);
       const last = new Map<string, number>();
       // The batch a kill may have cut before its checkpoint: the last of the latest run that handled any.
       let unsaved = new Set<string>();
@@ -235,7 +244,7 @@ async function check(directory: string, truth: Map<string, string[]>, acks: Ack[
   const lags = (skewed: boolean) => percentiles(acks.filter((ack) => (ack.writer === 0) === skewed).map((ack) => (firstDelivery.get(ack.ids[0]!) ?? NaN) - ack.at));
   return {
     acknowledgedCommits: acks.length,
-    storedEvents: [...truth.values()].reduce((n, ids) => n + ids.length, 0),
+    storedEvents: countOf(truth),
     ...kills,
     consumers,
     problems: problems.slice(0, 50),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConsumerLeaseError, isConsumerLeaseError, isStoreClosedError, ValidationError } from './errors.js';
 import { assertSlices, feedAccess, type FeedAccess, type FeedEvent } from './feed.js';
-import { FEED_START, isFeedPosition, stampOf } from './feed-positions.js';
+import { FEED_START, isFeedPosition, positionAtStamp, stampOf } from './feed-positions.js';
 import type { EventStore } from './store.js';
 import { assertSequence } from './validation.js';
 
@@ -127,6 +127,8 @@ function checkOptions(options: ConsumerOptions) {
 
 async function run(feed: FeedAccess, settings: Settings, stopped: () => boolean, onWake: (wake: () => void) => void): Promise<void> {
   const sleep = (ms: number) => new Promise<void>((resolve) => {
+    // A stop that came while the consumer was busy must not wait out a whole pause.
+    if (stopped()) return resolve();
     const timer = setTimeout(resolve, ms);
     onWake(() => {
       clearTimeout(timer);
@@ -251,8 +253,7 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
       ps = page.settled > ps ? page.settled : ps;
       settledCaughtUp = !page.more || held;
       // A stream whose handled events all lie below the settled position needs no record: the position says it.
-      const settledStamp = stampOf(ps);
-      for (const [hash, handled] of records) if (handled.stamp < settledStamp) records.delete(hash);
+      for (const [hash, handled] of records) if (positionAtStamp(handled.stamp) <= ps) records.delete(hash);
     } else {
       pl = page.reached > pl ? page.reached : pl;
     }

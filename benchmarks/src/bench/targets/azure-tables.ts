@@ -13,7 +13,7 @@ export async function azureTablesTarget(server: RunningBackend<'azure-tables'>):
   const client = await createAzureTablesTable(server.connection.connectionString, table, { allowInsecureConnection: true });
   let requests = 0;
   client.pipeline.addPolicy({ name: 'countRequests', sendRequest: (request, next) => (requests++, next(request)) });
-  const store = createStore(createAzureTablesDriver({ client }));
+  const store = createStore(createAzureTablesDriver({ client, feed: false }));
 
   async function put(key: string, events: Parameters<Ops['appendNew']>[1], base: number): Promise<boolean> {
     const actions: TransactionAction[] = envelopes(events, base).map((event) => [
@@ -59,5 +59,7 @@ export async function azureTablesTarget(server: RunningBackend<'azure-tables'>):
       return keys;
     },
   };
-  return { backend: 'azure-tables', description: server.description, store, raw, requests: () => requests, close: () => store.close() };
+  return { backend: 'azure-tables', description: server.description, store, raw, requests: () => requests,
+    feedDrivers: () => ({ on: createAzureTablesDriver({ client }), off: createAzureTablesDriver({ client, feed: false }) }),
+    close: () => store.close() };
 }

@@ -20,7 +20,7 @@ export async function cassandraTarget(server: RunningBackend<'cassandra'>): Prom
   const client = new Client({ ...server.connection, requestTracker: new CountingTracker() as unknown as tracker.RequestTracker });
   const keyspace = `bench_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
   await createCassandraSchema(client, { keyspace });
-  const store = createStore(createCassandraDriver({ client, keyspace }));
+  const store = createStore(createCassandraDriver({ client, keyspace, feed: false }));
   const table = `${keyspace}.events`;
   const read = { prepare: true, consistency: types.consistencies.quorum };
   const write = { ...read, serialConsistency: types.consistencies.serial };
@@ -59,5 +59,7 @@ export async function cassandraTarget(server: RunningBackend<'cassandra'>): Prom
       return keys.sort();
     },
   };
-  return { backend: 'cassandra', description: server.description, store, raw, requests: () => requests, close: async () => (await store.close(), await client.shutdown()) };
+  return { backend: 'cassandra', description: server.description, store, raw, requests: () => requests,
+    feedDrivers: () => ({ on: createCassandraDriver({ client, keyspace }), off: createCassandraDriver({ client, keyspace, feed: false }) }),
+    close: async () => (await store.close(), await client.shutdown()) };
 }

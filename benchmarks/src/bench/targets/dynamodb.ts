@@ -14,7 +14,7 @@ export async function dynamoDbTarget(server: RunningBackend<'dynamodb'>): Promis
   client.middlewareStack.add((next) => (args) => (requests++, next(args)), { step: 'finalizeRequest', name: 'countRequests' });
   const table = `bench-${randomUUID()}`;
   await createDynamoDbTable(client, table);
-  const store = createStore(createDynamoDbDriver({ client, tableName: table }));
+  const store = createStore(createDynamoDbDriver({ client, tableName: table, feed: false }));
 
   const item = (key: string, event: ReturnType<typeof envelopes>[number]): Record<string, AttributeValue> => {
     const attributes: Record<string, AttributeValue> = {
@@ -73,6 +73,7 @@ export async function dynamoDbTarget(server: RunningBackend<'dynamodb'>): Promis
   const peers = [{ name: 'Castore 2.4.2', ops: await castoreOps(client, `castore-${randomUUID()}`) }];
   return {
     backend: 'dynamodb', description: server.description, store, raw, peers, requests: () => requests,
+    feedDrivers: () => ({ on: createDynamoDbDriver({ client, tableName: table }), off: createDynamoDbDriver({ client, tableName: table, feed: false }) }),
     close: async () => (await store.close(), client.destroy()),
   };
 }

@@ -7,14 +7,21 @@ import { createLevelDriver } from '@keyvent/level';
 import { envelopes, type BenchTarget, type Ops } from '@keyvent/cli';
 
 export function memoryTarget(): BenchTarget {
-  const store = createStore(createMemoryDriver());
-  return { backend: 'memory', description: 'in memory (no backend client to compare with)', store, close: () => store.close() };
+  const store = createStore(createMemoryDriver({ feed: false }));
+  return {
+    backend: 'memory',
+    description: 'in memory (no backend client to compare with)',
+    store,
+    feedDrivers: () => ({ on: createMemoryDriver(), off: createMemoryDriver({ feed: false }) }),
+    close: () => store.close(),
+  };
 }
 
 /** LevelDB: keyvent's driver in one directory, classic-level used directly (same layout) in another. */
 export async function levelTarget(): Promise<BenchTarget> {
   const directory = await mkdtemp(join(tmpdir(), 'keyvent-bench-'));
-  const store = createStore(createLevelDriver({ location: join(directory, 'keyvent') }));
+  const store = createStore(createLevelDriver({ location: join(directory, 'keyvent'), feed: false }));
+  let feedRuns = 0;
   const db = new ClassicLevel<string, string>(join(directory, 'raw'));
   const prefix = (key: string) => `e${key.length.toString(16).padStart(4, '0')}${key}`;
   const eventKey = (key: string, sequence: number) => prefix(key) + sequence.toString(16).padStart(14, '0');
@@ -60,6 +67,8 @@ export async function levelTarget(): Promise<BenchTarget> {
     store,
     raw,
     rawSeparate: true,
+    // One process per directory: each pair of drivers gets two fresh ones.
+    feedDrivers: () => (feedRuns++, { on: createLevelDriver({ location: join(directory, `feed-on-${feedRuns}`) }), off: createLevelDriver({ location: join(directory, `feed-off-${feedRuns}`), feed: false }) }),
     close: async () => (await store.close(), await db.close(), await rm(directory, { recursive: true, force: true })),
   };
 }

@@ -13,7 +13,7 @@ export async function mongoDbTarget(server: RunningBackend<'mongodb'>): Promise<
   const database = `bench_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const commits = client.db(database).collection<CommitDocument>('events');
   await createMongoDbIndexes(commits);
-  const store = createStore(createMongoDbDriver({ client, database }));
+  const store = createStore(createMongoDbDriver({ client, database, feed: false }));
 
   async function put(key: string, events: Parameters<Ops['appendNew']>[1], base: number): Promise<boolean> {
     if (base > 0 && (await commits.findOne({ k: key, l: base }, { projection: { _id: 1 } })) === null) return false;
@@ -50,5 +50,7 @@ export async function mongoDbTarget(server: RunningBackend<'mongodb'>): Promise<
     },
   };
   const peers = [{ name: 'Emmett 0.42.4', ops: emmettOps(client, `${database}_emmett`) }];
-  return { backend: 'mongodb', description: server.description, store, raw, peers, requests: () => requests, close: async () => (await store.close(), await client.close()) };
+  return { backend: 'mongodb', description: server.description, store, raw, peers, requests: () => requests,
+    feedDrivers: () => ({ on: createMongoDbDriver({ client, database }), off: createMongoDbDriver({ client, database, feed: false }) }),
+    close: async () => (await store.close(), await client.close()) };
 }

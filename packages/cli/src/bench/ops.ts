@@ -1,3 +1,4 @@
+import type { KeyValueDriver } from '@keyvent/core';
 import { randomUUID } from 'node:crypto';
 import { allStreams } from '../copy.js';
 import { isConcurrencyError, type EventStore, type JsonValue } from '@keyvent/core';
@@ -34,6 +35,8 @@ export interface BenchTarget {
   peers?: { name: string; ops: Ops }[];
   /** Requests sent to the server so far (undefined for embedded stores). */
   requests?: () => number;
+  /** Two drivers on the same backend for the change feed's workloads: one keeping the feed, one with `feed: false`. */
+  feedDrivers?: () => { on: KeyValueDriver; off: KeyValueDriver };
   close(): Promise<void>;
 }
 
