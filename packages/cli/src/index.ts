@@ -1,7 +1,7 @@
 export { createProgram } from './program.js';
 export { runDemo, type DemoOptions } from './demo/run-demo.js';
 export { BankAccount, accountEvents, type AccountEvent } from './demo/bank-account.js';
-export { openStore, STORE_URL_HELP, type OpenStoreOptions } from './store-url.js';
+export { openStore, openStoreAndDriver, STORE_URL_HELP, type OpenedStore, type OpenStoreOptions } from './store-url.js';
 export { CommandError, UsageError } from './errors.js';
 export { allStreams, copyStore, verifyCopy, CopyError, type CopyOptions, type CopyReport, type VerifyReport } from './copy.js';
 export { envelopes, keyventOps, type BenchEvent, type BenchTarget, type Ops } from './bench/ops.js';

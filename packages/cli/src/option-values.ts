@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import type { ExpectedVersion } from '@keyvent/core';
+import { FEED_SLICES, type ExpectedVersion } from '@keyvent/core';
 
 // The core's MAX_LIST_LIMIT (packages/core/src/store.ts), which it does not export: listStreams refuses more.
 const MAX_LIST_LIMIT = 10_000;
@@ -31,4 +31,23 @@ export const interval = (value: string): number => wholeNumber(value, 'an interv
 export function expectedVersion(value: string): ExpectedVersion {
   if (value === 'any' || value === 'exists' || value === 'no_stream') return value;
   return wholeNumber(value, 'a version', 0, Number.MAX_SAFE_INTEGER, "a whole number >= 0, 'no_stream', 'exists' or 'any'");
+}
+
+/** The highest slice: streams are spread over slices 0..1023. */
+const LAST_SLICE = FEED_SLICES - 1;
+
+/** `tail --all --slices`: `FROM-TO`, both ends included, 0 <= FROM <= TO <= 1023 (a range of the change feed's slices). */
+export function sliceRange(value: string): [number, number] {
+  const match = /^(\d{1,4})-(\d{1,4})$/.exec(value);
+  const [from, to] = match ? [Number(match[1]), Number(match[2])] : [Number.NaN, Number.NaN];
+  if (!(from <= to && to <= LAST_SLICE)) {
+    throw new InvalidArgumentError(`${value} is not a slice range: use FROM-TO, whole numbers with 0 <= FROM <= TO <= ${LAST_SLICE}, e.g. 0-511`);
+  }
+  return [from, to];
+}
+
+/** `tail --from`: a sequence (`tail <key>`), or `start` or `end` (`tail --all`); which fits which is checked with the key. */
+export function tailFrom(value: string): number | 'start' | 'end' {
+  if (value === 'start' || value === 'end') return value;
+  return wholeNumber(value, 'a sequence, start or end', 1, Number.MAX_SAFE_INTEGER, "a whole number >= 1 (tail <key>), or 'start' or 'end' (tail --all)");
 }

@@ -1,28 +1,24 @@
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Command, Option } from 'commander';
-import { redactSecrets, type EventStore, type ExpectedVersion, type NewEvent, type StoredEvent } from '@keyvent/core';
+import { redactSecrets, type EventStore, type ExpectedVersion, type KeyValueDriver, type NewEvent } from '@keyvent/core';
 import { Presets, SingleBar } from 'cli-progress';
 import { benchTable } from './bench/table.js';
 import { FULL, QUICK, runWorkloads } from './bench/workloads.js';
 import { checkAppend } from './check-append.js';
 import { copyStore, CopyError, verifyCopy } from './copy.js';
 import { runDemo } from './demo/run-demo.js';
-import { CommandError } from './errors.js';
+import { CommandError, UsageError } from './errors.js';
+import { consumerTable, listConsumers, tailAll } from './feed-commands.js';
+import { formatEvent } from './format-event.js';
 import { parseJsonArgument } from './json-argument.js';
 import { manifest } from './manifest.js';
-import { expectedVersion, interval, listLimit, positive, sequence } from './option-values.js';
+import { expectedVersion, interval, listLimit, positive, sequence, sliceRange, tailFrom } from './option-values.js';
 import { readStdin } from './read-stdin.js';
-import { openStore, STORE_URL_HELP, type OpenStoreOptions } from './store-url.js';
+import { stopSignal } from './stop-signal.js';
+import { openStoreAndDriver, STORE_URL_HELP, type OpenStoreOptions } from './store-url.js';
 
 const DEMO_STORE = join('.keyvent-data', 'demo');
-
-/** One line per event: sequence, type, timestamp, data (cut to fit a terminal). */
-function formatEvent(event: StoredEvent): string {
-  const data = JSON.stringify(event.data);
-  const shown = data.length > 80 ? `${data.slice(0, 77)}...` : data;
-  return `${String(event.sequence).padStart(6)}  ${event.type.padEnd(20)}  ${event.timestamp}  ${shown}`;
-}
 
 /**
  * The `keyvent` command. Built as a function so tests can run it without a process; `print` receives
@@ -46,11 +42,11 @@ export function createProgram(print: (line: string) => void = console.log, stdin
   const storeOption = () =>
     new Option('-s, --store <url>', 'the store (see the URLs below)').env('KEYVENT_STORE').default(`level:${DEMO_STORE}`);
 
-  /** Runs `run` on the store, then closes it. Only the commands that write pass `create: true`. */
-  async function withStore(url: string, options: Required<OpenStoreOptions>, run: (store: EventStore) => Promise<void>): Promise<void> {
-    const store = await openStore(url, options);
+  /** Runs `run` on the store (and its driver), then closes it. Only the commands that write pass `create: true`. */
+  async function withStore(url: string, options: Required<OpenStoreOptions>, run: (store: EventStore, driver: KeyValueDriver) => Promise<void>): Promise<void> {
+    const { store, driver } = await openStoreAndDriver(url, options);
     try {
-      await run(store);
+      await run(store, driver);
     } finally {
       await store.close();
     }
@@ -58,7 +54,7 @@ export function createProgram(print: (line: string) => void = console.log, stdin
 
   program
     .command('demo')
-    .description('run a small bank-account app on the embedded LevelDB store and explain each step')
+    .description('run a small bank-account app, and a read model fed by the change feed, on the embedded LevelDB store and explain each step')
     .option('--data <dir>', 'where the LevelDB store lives', DEMO_STORE)
     .action(async (options: { data: string }) => {
       await runDemo({ location: options.data, print });
@@ -114,24 +110,54 @@ export function createProgram(print: (line: string) => void = console.log, stdin
       });
     });
 
-  storeCommand('tail <key>')
-    .description('print new events of a stream as they are stored (polls; Ctrl-C stops)')
+  storeCommand('tail [key]')
+    .description('print new events of a stream, or with --all of every stream (the change feed), as they are stored (polls; Ctrl-C stops)')
     .addOption(storeOption())
-    .option('--from <sequence>', 'start at this sequence (default: after the current head)', sequence)
+    .option('-a, --all', 'follow every stream: the change feed, read by an ephemeral consumer that writes nothing to the store')
+    .option('--from <from>', 'tail <key>: the first sequence (default: after the current head); tail --all: start or end (default: end)', tailFrom)
+    .option('--slices <from-to>', 'tail --all: only streams of these slices (0-1023, both ends included), e.g. 0-511', sliceRange)
     .option('--interval <ms>', 'how often to look for new events (up to 3600000)', interval, 500)
     .option('-n, --limit <n>', 'stop after this many events', positive('a limit'))
-    .option('--json', 'one JSON object per line')
-    .action(async (key: string, options: { store: string; from?: number; interval: number; limit?: number; json?: boolean }) => {
+    .option('--json', 'one JSON object per line (with --all, the position in the feed too)')
+    .action(async (key: string | undefined, options: { store: string; all?: boolean; from?: number | 'start' | 'end'; slices?: [number, number]; interval: number; limit?: number; json?: boolean }) => {
+      // Checked before the store is opened: a mistake in the command line opens nothing.
+      if (options.all) {
+        if (key !== undefined) throw new UsageError(`tail takes a <key> or --all, not both (got ${JSON.stringify(key)} and --all)`);
+        if (typeof options.from === 'number') throw new UsageError(`tail --all --from takes start or end, not a sequence (${options.from}): sequences number the events of one stream`);
+        const from = options.from ?? 'end';
+        await withStore(options.store, { create: false }, (store) => tailAll(store, { ...options, from }, print));
+        return;
+      }
+      if (key === undefined) throw new UsageError('tail needs a <key> (one stream) or --all (every stream)');
+      if (typeof options.from === 'string') throw new UsageError(`tail <key> --from takes a sequence; --from ${options.from} is for tail --all`);
+      if (options.slices) throw new UsageError('--slices is for tail --all (tail <key> follows one stream)');
+      const from = options.from;
       await withStore(options.store, { create: false }, async (store) => {
-        let next = options.from ?? (await store.streamVersion(key)) + 1;
-        for (let printed = 0; ; ) {
-          for await (const event of store.readStream(key, { from: next })) {
-            print(options.json ? JSON.stringify(event) : formatEvent(event));
-            next = event.sequence + 1;
-            if (++printed === options.limit) return;
+        const signal = stopSignal();
+        try {
+          let next = from ?? (await store.streamVersion(key)) + 1;
+          for (let printed = 0; !signal.received; ) {
+            for await (const event of store.readStream(key, { from: next })) {
+              print(options.json ? JSON.stringify(event) : formatEvent(event));
+              next = event.sequence + 1;
+              if (++printed === options.limit || signal.received) return;
+            }
+            await signal.pause(options.interval);
           }
-          await new Promise((resolve) => setTimeout(resolve, options.interval));
+        } finally {
+          signal.dispose();
         }
+      });
+    });
+
+  storeCommand('consumers')
+    .description("list the change feed's consumers (their checkpoint rows): slice range, worker, lease, settled position, lag, stream records; reads only")
+    .addOption(storeOption())
+    .option('--json', 'one JSON object per line, every field')
+    .action(async (options: { store: string; json?: boolean }) => {
+      await withStore(options.store, { create: false }, async (_, driver) => {
+        const rows = await listConsumers(driver);
+        for (const line of options.json ? rows.map((row) => JSON.stringify(row)) : consumerTable(rows)) print(line);
       });
     });
 

@@ -41,8 +41,30 @@ export interface OpenStoreOptions {
  * ```
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<EventStore> {
+  return (await openStoreAndDriver(url, options)).store;
+}
+
+/** A store opened by {@link openStoreAndDriver}, with its driver (closed by `store.close()`). */
+export interface OpenedStore {
+  store: EventStore;
+  /** The driver under `store`, for what the store does not offer (the feed's checkpoint rows); `store.close()` closes it. */
+  driver: KeyValueDriver;
+}
+
+/**
+ * {@link openStore}, and the driver under the store: the same URLs, options and errors.
+ *
+ * @example
+ * ```ts
+ * const { store, driver } = await openStoreAndDriver('level:./data', { create: false });
+ * const rows = await driver.feed?.listCheckpoints();
+ * await store.close();
+ * ```
+ */
+export async function openStoreAndDriver(url: string, options: OpenStoreOptions = {}): Promise<OpenedStore> {
   try {
-    return createStore(await openDriver(url, options.create ?? true));
+    const driver = await openDriver(url, options.create ?? true);
+    return { store: createStore(driver), driver };
   } catch (error) {
     if (isValidationError(error)) throw new UsageError(`${error.message} (in ${url})`);
     if (error instanceof UsageError || isKeyventError(error)) throw error;

@@ -39,6 +39,8 @@ describe('exit code 2 for every mistake in the command line, with one message th
     ['a limit of 0', ['streams', '-s', store, '--limit', '0'], "error: option '-n, --limit <n>' argument '0' is invalid. 0 is not a limit: use a whole number from 1 to 10000\n"],
     ['a limit above the store\'s 10000 (was the store\'s refusal, exit 1)', ['streams', '-s', store, '-n', '10001'], "error: option '-n, --limit <n>' argument '10001' is invalid. 10001 is not a limit: use a whole number from 1 to 10000\n"],
     ['a tail interval beyond an hour (setTimeout overflowed to 1 ms polling)', ['tail', 'cart-1', '-s', store, '--from', '1', '--limit', '1', '--interval', '3000000000'], "error: option '--interval <ms>' argument '3000000000' is invalid. 3000000000 is not an interval in milliseconds: use a whole number from 1 to 3600000\n"],
+    ['a key and --all for tail', ['tail', 'cart-1', '--all', '-s', store], 'keyvent: tail takes a <key> or --all, not both (got "cart-1" and --all)\n'],
+    ['a slice range that is not one', ['tail', '--all', '--slices', '0-2000', '-s', store], "error: option '--slices <from-to>' argument '0-2000' is invalid. 0-2000 is not a slice range: use FROM-TO, whole numbers with 0 <= FROM <= TO <= 1023, e.g. 0-511\n"],
     ['a sequence of 0', ['read', 'cart-1', '-s', store, '--from', '0'], "error: option '--from <sequence>' argument '0' is invalid. 0 is not a sequence: use a whole number >= 1\n"],
     ['a number in another notation', ['copy', store, 'memory:', '--concurrency', '1e3'], "error: option '-c, --concurrency <n>' argument '1e3' is invalid. 1e3 is not a concurrency: use a whole number >= 1\n"],
     ['a missing argument', ['read'], "error: missing required argument 'key'\n"],
@@ -139,7 +141,7 @@ describe('version and help', () => {
     expect(await keyventProcess(['--version'])).toMatchObject({ stdout: `${version}\n`, stderr: '', exitCode: 0 });
   });
 
-  it.each([[[]], [['streams']], [['read']], [['append']], [['tail']], [['copy']], [['bench']]])('help of %j: on stdout, exit 0, with the store URL forms', async (command) => {
+  it.each([[[]], [['streams']], [['read']], [['append']], [['tail']], [['consumers']], [['copy']], [['bench']]])('help of %j: on stdout, exit 0, with the store URL forms', async (command) => {
     const run = await keyventProcess([...command, '--help']);
     expect(run).toMatchObject({ stderr: '', exitCode: 0 });
     expect(run.stdout).toContain(STORE_URL_HELP);
