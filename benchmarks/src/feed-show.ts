@@ -102,7 +102,7 @@ export async function runFeedShowOn(url: string, options: FeedShowOptions = {}):
     let truth = await readBack(store, keys);
     for (let settled = false; !settled; ) {
       log(`writers stopped: ${acks.length} commits acknowledged, ${countOf(truth)} events stored; waiting for the consumers`);
-      await drained(directory, truth, SHOW_FEED.settleMs * 3 + 30_000);
+      await drained(directory, truth, SHOW_FEED.settleMs * 3 + 30_000, log);
       const again = await readBack(store, keys);
       settled = countOf(again) === countOf(truth);
       truth = again;
@@ -175,7 +175,7 @@ async function readLog(file: string): Promise<{ run: string; batches: Batch[] }[
 }
 
 /** Waits until every consumer name has been delivered every stored event. */
-async function drained(directory: string, truth: Map<string, string[]>, timeoutMs: number) {
+async function drained(directory: string, truth: Map<string, string[]>, timeoutMs: number, log: (line: string) => void) {
   const deadline = Date.now() + timeoutMs;
   const total = [...truth.values()].reduce((n, ids) => n + ids.length, 0);
   for (;;) {
@@ -187,7 +187,7 @@ async function drained(directory: string, truth: Map<string, string[]>, timeoutM
         for (const batch of run.batches) for (const [key, sequence] of batch.events) set.add(`${key}#${sequence}`);
       }
     }
-    if ([...seen.values()].every((set) => set.size >= total)) return;
+    if ([...seen.values()].every((set) => set.size >= total)) return log(`drained: ${[...seen].map(([name, set]) => `${name} ${set.size}`).join(', ')} of ${total}`);
     if (Date.now() > deadline) throw new Error(`the consumers did not catch up within ${timeoutMs / 1000} s: ${[...seen].map(([name, set]) => `${name} ${set.size} of ${total}`).join(', ')}`);
     await sleep(500);
   }
@@ -207,7 +207,7 @@ async function check(directory: string, truth: Map<string, string[]>, acks: Ack[
     const report = { delivered: 0, repeatedAfterKill: 0, repeatedSlowCommit: 0 };
     for (const consumer of CONSUMERS.filter((c) => c.name === name)) {
       const runs = await readLog(join(directory, `${consumer.worker}.log`));
-      if (runs.length === 0) problems.push(`${consumer.worker}: its log is empty`);
+      if (runs.length === 0) problems.push(`${consumer.worker}: its log is empty (${(await readFile(join(directory, `${consumer.worker}.log`), 'utf8').catch((error: unknown) => String(error))).slice(0, 200)})`);
       const last = new Map<string, number>();
       // The batch a kill may have cut before its checkpoint: the last of the latest run that handled any.
       let unsaved = new Set<string>();

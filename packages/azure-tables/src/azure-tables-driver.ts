@@ -6,17 +6,34 @@ import {
   type TableServiceClientOptions,
   type TransactionAction,
 } from '@azure/data-tables';
-import { compareKeys, ConcurrencyError, type KeyValueDriver, type ListKeysOptions, type PutEventsOptions, type StoredEvent } from '@keyvent/core';
-import { createTableClient } from './client.js';
-import { fromEntity, toEntity, type EventEntity } from './entities.js';
+import {
+  compareKeys,
+  ConcurrencyError,
+  DriverError,
+  feedPosition,
+  type FeedRecord,
+  type KeyValueDriver,
+  type ListKeysOptions,
+  type PutEventsOptions,
+  type StoredEvent,
+} from '@keyvent/core';
+import { createTableClient, siblingClient } from './client.js';
+import { fromEntity, positionOf, toEntity, type EventEntity } from './entities.js';
+import { beforeDeadline, COMMIT_WINDOW_MS, createFeed } from './feed.js';
+import { defaultFeedTableName } from './feed-table.js';
 import { decodeKey, encodeKey, HEAD_ROW, isLongPartitionKey, leadingUnits, partitionKeyOf, prefixUpperBound, rowKey, SCAN_PREFIX_UNITS } from './keys.js';
 import { assertTransactionFits, declaredLimits, detectService, type AzureTablesService } from './limits.js';
-import { NAME, serviceCode, tableMissing, translate } from './service-errors.js';
+import { isRefusal, NAME, serviceCode, tableMissing, translate } from './service-errors.js';
 
 export type AzureTablesDriverOptions = (
   | {
       /** Your own client for the table (made by `createAzureTablesTable` or to the same design). */
       client: TableClient;
+      /**
+       * Your own client for the feed table. Default: one for `feedTableName` that shares `client`'s
+       * pipeline (its credential, retry settings and policies).
+       */
+      feedClient?: TableClient;
     }
   | {
       connectionString: string;
@@ -33,6 +50,13 @@ export type AzureTablesDriverOptions = (
    * for a host `*.table.cosmos.azure.com` (or `.table.cosmosdb.`), else `'storage'`.
    */
   service?: AzureTablesService;
+  /**
+   * Keep the change feed (`readAll`, consumers): each commit attempt first writes an index entry to the
+   * feed table, one more request. `false`: no feed, no feed table, one request per append. Default true.
+   */
+  feed?: boolean;
+  /** The feed table, made by `createAzureTablesTable` with the same name. Default `<tableName>feed`. */
+  feedTableName?: string;
 };
 
 /** One per stream: its last sequence, and its full key where the PartitionKey is the long form. */
@@ -48,8 +72,10 @@ const MAX_PAGE = 1000;
  * A driver on Azure Table Storage or Cosmos DB for Table: one entity per event (PartitionKey = the
  * encoded stream key, RowKey = the zero-padded sequence) and a head entity per stream. A commit is one
  * entity-group transaction: a `create` per event (refused if it exists), a `Merge` of the prior event
- * (refused if it does not exist: the atomic prior check) and an upsert of the head, so an append is one
+ * (refused if it does not exist: the atomic prior check) and an upsert of the head, so a commit is one
  * request. Its size is measured as the service counts it, and refused before sending if too large.
+ * The change feed (on by default) adds a companion table, `<table>feed`: each attempt first writes an
+ * index entry there, which readers verify against the events (see feed.ts), so an append is two requests.
  *
  * @example
  * ```ts
@@ -63,21 +89,41 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
   const tableUrl = `${client.url}/${client.tableName}`;
   const service = options.service ?? detectService(client.url);
   const translated = (error: unknown, what: string) => translate(error, what, client.tableName);
+  const feed = options.feed === false ? undefined : createFeed({
+    client: feedClientOf(options, client),
+    service,
+    howToCreate: feedCreation(client.tableName, options.feedTableName),
+    fetchRecords: (key, afterSequence, limit) => fetchPage(key, afterSequence, limit, (entity, event) => ({ event, position: positionOf(entity) })),
+    storePositions,
+  });
 
+  /**
+   * With the feed, the commit's index entry goes first (it cannot join the transaction, which stays in
+   * the stream's partition), and the events carry their positions. The commit is abandoned once it could
+   * land too late for its entry (see `COMMIT_WINDOW_MS`).
+   */
   async function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
     const first = events[0]!;
     const partitionKey = partitionKeyOf(first.key);
-    const actions: TransactionAction[] = events.map((event) => ['create', toEntity(event)]);
+    const stamped = feed ? putOptions?.feed : undefined;
+    const positionIn = (event: StoredEvent) => stamped && feedPosition(stamped.stamp, stamped.hash, event.sequence);
+    const actions: TransactionAction[] = events.map((event) => ['create', toEntity(event, positionIn(event))]);
     if (putOptions?.checkPrior) actions.push(['update', { partitionKey, rowKey: rowKey(first.sequence - 1) }, 'Merge', { etag: '*' }]);
     const head: HeadEntity = { partitionKey, rowKey: HEAD_ROW, last: String(events[events.length - 1]!.sequence) };
     if (isLongPartitionKey(partitionKey)) head.k = encodeKey(first.key);
     actions.push(['upsert', head, 'Replace']);
     assertTransactionFits(actions, events.length, tableUrl, service);
+    const deadline = stamped ? await feed!.writeEntry(events, stamped) : undefined;
+    // Abandoned at the deadline (it may have reached the service: in doubt); the core retries with a fresh stamp.
+    const late = (cause: unknown) =>
+      new DriverError(NAME, `the commit got no answer within ${COMMIT_WINDOW_MS} ms of its feed stamp and was abandoned`, { cause, retryable: true, inDoubt: true });
     try {
-      await client.submitTransaction(actions);
+      if (deadline === undefined) await client.submitTransaction(actions);
+      else await beforeDeadline(deadline, (abortSignal) => client.submitTransaction(actions, { abortSignal }), late);
     } catch (error) {
       // A create that collided, or the prior check's Merge that found no event: nothing was written.
       const code = serviceCode(error);
+      if (stamped && code !== 'EntityAlreadyExists' && isRefusal(error)) await feed!.markRefused(events, stamped);
       if (code === 'EntityAlreadyExists' || (code === 'ResourceNotFound' && putOptions?.checkPrior)) {
         throw new ConcurrencyError(first.key, first.sequence - 1, undefined, { cause: error, driver: NAME });
       }
@@ -89,17 +135,42 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
    * Reads the RowKey range (after, after + limit]: sequences are consecutive, so it holds exactly
    * min(limit, remaining) events. They are sorted here, as Cosmos DB returns them in no set order.
    */
-  function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+  const fetchEvents = (key: string, afterSequence: number, limit: number) => fetchPage(key, afterSequence, limit, (_, event) => event);
+
+  function fetchPage<T extends StoredEvent | FeedRecord>(
+    key: string,
+    afterSequence: number,
+    limit: number,
+    decode: (entity: TableEntity<EventEntity>, event: StoredEvent) => T,
+  ): Promise<T[]> {
     const last = Math.min(afterSequence + limit, Number.MAX_SAFE_INTEGER);
     const filter = odata`PartitionKey eq ${partitionKeyOf(key)} and RowKey gt ${rowKey(afterSequence)} and RowKey le ${rowKey(last)}`;
     return read(async () => {
-      const events: StoredEvent[] = [];
+      const found: { sequence: number; item: T }[] = [];
       const pages = client.listEntities<EventEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, MAX_PAGE) });
       for await (const page of pages) {
-        for (const entity of page) events.push(fromEntity(entity as TableEntity<EventEntity>, key));
+        for (const entity of page) {
+          const event = fromEntity(entity as TableEntity<EventEntity>, key);
+          found.push({ sequence: event.sequence, item: decode(entity as TableEntity<EventEntity>, event) });
+        }
       }
-      return events.sort((a, b) => a.sequence - b.sequence);
+      return found.sort((a, b) => a.sequence - b.sequence).map(({ item }) => item);
     });
+  }
+
+  /** Sets the feed positions of a commit's events: one transaction of merges, in the stream's partition. */
+  async function storePositions(events: readonly StoredEvent[], positions: readonly string[]): Promise<void> {
+    const actions: TransactionAction[] = events.map((event, i) => [
+      'update',
+      { partitionKey: partitionKeyOf(event.key), rowKey: rowKey(event.sequence), fx: positions[i]! },
+      'Merge',
+      { etag: '*' },
+    ]);
+    try {
+      await client.submitTransaction(actions);
+    } catch (error) {
+      throw translated(error, 'the positions of a restamped commit could not be stored');
+    }
   }
 
   /** A point read; absent (ResourceNotFound) is undefined, a missing table is an error. */
@@ -156,6 +227,7 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     limits: declaredLimits(service, tableUrl),
     atomicPriorCheck: true,
     preferredPageSize: MAX_PAGE,
+    ...(feed && { feed: feed.feed }),
     checkSequence: async (key, sequence) => (await pointRead(key, rowKey(sequence))) !== undefined,
     lastSequence: async (key) => Number((await pointRead<HeadEntity>(key, HEAD_ROW))?.last ?? 0),
     fetchEvents,
@@ -163,4 +235,17 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     listKeys,
     close: async () => {},
   };
+}
+
+/** The feed table's client: the caller's, one made from the connection string, or one sharing the caller's events client's pipeline. */
+function feedClientOf(options: AzureTablesDriverOptions, client: TableClient): TableClient {
+  const tableName = options.feedTableName ?? defaultFeedTableName(client.tableName);
+  if ('client' in options) return options.feedClient ?? siblingClient(client, tableName);
+  return createTableClient(options.connectionString, tableName, options.clientOptions);
+}
+
+/** How to make a missing feed table, for the error that says so. */
+function feedCreation(tableName: string, feedTableName: string | undefined): string {
+  const named = feedTableName === undefined ? '' : `, clientOptions, { feedTableName: ${JSON.stringify(feedTableName)} }`;
+  return `createAzureTablesTable(connectionString, ${JSON.stringify(tableName)}${named}), which makes the feed table too, or create the driver with feed: false`;
 }

@@ -12,3 +12,14 @@ export function createTableClient(connectionString: string, tableName: string, c
   const retryOptions = { maxRetries: SDK_MAX_RETRIES, ...clientOptions.retryOptions };
   return TableClient.fromConnectionString(connectionString, tableName, { ...clientOptions, retryOptions });
 }
+
+/**
+ * A client for another table of the same account that shares `client`'s pipeline: its credential, its
+ * retry settings and any policy added to it, before or after. A `TableClient` names its table in every
+ * request from its `tableName` (so in @azure/data-tables 13.x), so a copy with another name is a client
+ * of that table; the SDK offers no public way to reuse a client's credential.
+ */
+export function siblingClient(client: TableClient, tableName: string): TableClient {
+  const sibling = Object.create(Object.getPrototypeOf(client) as object) as TableClient;
+  return Object.assign(sibling, client, { tableName });
+}

@@ -1,4 +1,4 @@
 export { createAzureTablesDriver, type AzureTablesDriverOptions } from './azure-tables-driver.js';
-export { createAzureTablesTable } from './create-table.js';
+export { createAzureTablesTable, type AzureTablesTableOptions } from './create-table.js';
 export { decodeKey, encodeKey } from './keys.js';
 export type { AzureTablesService } from './limits.js';

@@ -102,18 +102,23 @@ const UNCOUNTED_PAYLOAD_WIRE_BYTES = 2048;
 /** Payload chunks an event can take (32,000 units each); each is a property. */
 const MAX_CHUNKS = 40;
 const KEY_UNITS = MAX_PARTITION_KEY_UNITS + rowKey(1).length;
-/** The JSON of an entity besides its keys' and chunks' values: `{"partitionKey":"","rowKey":"","pn":40}`, the chunk names. */
-const ENTITY_JSON_BYTES = 64 + MAX_CHUNKS * 10;
+/** The feed position on each event entity (`fx`): 44 hex digits (stamp 14, key hash 16, sequence 14). */
+const POSITION_LENGTH = 44;
+const POSITION_ENTITY_BYTES = 8 + 2 * 'fx'.length + 2 * POSITION_LENGTH + 4;
+const POSITION_JSON_BYTES = ',"fx":""'.length + POSITION_LENGTH;
+/** The JSON of an entity besides its keys' and chunks' values: `{"partitionKey":"","rowKey":"","pn":40}`, the chunk names, the position. */
+const ENTITY_JSON_BYTES = 64 + MAX_CHUNKS * 10 + POSITION_JSON_BYTES;
 /** A key is at most 1,024 bytes of UTF-8 (the core's rule), at most 3 bytes each once escaped: the head's `k`. */
 const HEAD_KEY_BYTES = 3 * 1024 + 64;
 
 /**
  * The limits declared to the core, which counts an event as the UTF-8 JSON of its type, data and
- * metadata: what surely fits the service at the worst text, the longest keys and ids, and 98 events.
+ * metadata: what surely fits the service at the worst text, the longest keys and ids, the feed
+ * positions, and 98 events.
  */
 export function declaredLimits(service: AzureTablesService, tableUrl: string): Required<DriverLimits> {
   const limits = SERVICE_LIMITS[service];
-  const entityOverhead = 4 + 2 * KEY_UNITS + (8 + 4 + 8) + MAX_CHUNKS * (8 + 6 + 4) + 2 * UNCOUNTED_PAYLOAD_UNITS;
+  const entityOverhead = 4 + 2 * KEY_UNITS + (8 + 4 + 8) + MAX_CHUNKS * (8 + 6 + 4) + POSITION_ENTITY_BYTES + 2 * UNCOUNTED_PAYLOAD_UNITS;
   const url = Buffer.byteLength(tableUrl);
   const keyJson = 3 * KEY_UNITS;
   const perEvent = OPERATION_FRAME_BYTES + url + ENTITY_JSON_BYTES + keyJson + UNCOUNTED_PAYLOAD_WIRE_BYTES;

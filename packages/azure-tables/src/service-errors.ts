@@ -32,13 +32,25 @@ function reasonOf(error: unknown): string {
   return (details?.odataError?.message?.value ?? message ?? String(error)).split('\n')[0]!;
 }
 
-/** A read or commit of a table that does not exist: a mistake in setup, not an empty stream. */
-export function tableMissing(tableName: string, cause: unknown): DriverError {
-  return new DriverError(
-    NAME,
-    `the table ${JSON.stringify(tableName)} does not exist (TableNotFound); create it first with createAzureTablesTable(connectionString, ${JSON.stringify(tableName)})`,
-    { cause, retryable: false },
-  );
+/**
+ * The service answered that it will not apply the request, and never will: a 4xx other than a timeout
+ * (408) or throttling (429). A request that got no answer, or a 5xx, may still be applied.
+ */
+export function isRefusal(error: unknown): boolean {
+  const status = statusOf(error);
+  return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+/** A read or commit of a table that does not exist: a mistake in setup, not an empty stream. `howToCreate` tells how to make it. */
+export function tableMissing(
+  tableName: string,
+  cause: unknown,
+  howToCreate = `createAzureTablesTable(connectionString, ${JSON.stringify(tableName)})`,
+): DriverError {
+  return new DriverError(NAME, `the table ${JSON.stringify(tableName)} does not exist (TableNotFound); create it first with ${howToCreate}`, {
+    cause,
+    retryable: false,
+  });
 }
 
 /**
@@ -46,10 +58,10 @@ export function tableMissing(tableName: string, cause: unknown): DriverError {
  * that got no answer (a reset connection: the core then settles a commit by its event ids).
  * Anything that is not the SDK's (a bug) is passed on for the core to wrap.
  */
-export function translate(error: unknown, what: string, tableName: string): unknown {
+export function translate(error: unknown, what: string, tableName: string, howToCreate?: string): unknown {
   const status = statusOf(error);
   const code = serviceCode(error);
-  if (code === 'TableNotFound') return tableMissing(tableName, error);
+  if (code === 'TableNotFound') return tableMissing(tableName, error, howToCreate);
   if (status === undefined) {
     if ((error as RestFailure | undefined)?.name !== 'RestError') return error;
     return new DriverError(NAME, `${what}: no answer (${(error as RestFailure).code ?? 'no code'}): ${reasonOf(error)}`, { cause: error, retryable: true });

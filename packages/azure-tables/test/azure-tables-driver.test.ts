@@ -1,10 +1,30 @@
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
-import { createStore, isConcurrencyError, isDriverError, isValidationError, type EventStore, type KeyValueDriver, type StoredEvent } from '@keyvent/core';
+import {
+  createStore,
+  FEED_START,
+  feedKeyOf,
+  feedPosition,
+  isConcurrencyError,
+  isDriverError,
+  isNotSupportedError,
+  isValidationError,
+  positionAtStamp,
+  positionInCommit,
+  sliceOf,
+  type DriverFeed,
+  type EventStore,
+  type FeedRecord,
+  type KeyValueDriver,
+  type StoredEvent,
+} from '@keyvent/core';
 import { createAzureTablesDriver, decodeKey, encodeKey } from '@keyvent/azure-tables';
 import { createTableClient } from '../src/client.js';
 import { toEntity } from '../src/entities.js';
+import { PENDING_MS } from '../src/feed.js';
+import { indexEntity, type IndexEntity } from '../src/feed-table.js';
 import { partitionKeyOf, prefixUpperBound, rowKey } from '../src/keys.js';
 import { transactionBytes } from '../src/limits.js';
 import type { RunningBackend } from '@keyvent/testing';
@@ -19,6 +39,8 @@ let requests = 0;
 let sentBytes = 0;
 /** Hands query results back in reverse, as Cosmos DB may (it keeps no key order). */
 let reverseQueries = false;
+/** Holds each transaction (`$batch`) this long before sending it, as a slow network would. */
+let delayBatchesMs = 0;
 
 beforeAll(async () => {
   ({ backend, client } = await azureTablesForTests());
@@ -46,6 +68,13 @@ beforeAll(async () => {
     },
     { afterPhase: 'Retry' },
   );
+  client.pipeline.addPolicy({
+    name: 'delayBatches',
+    sendRequest: async (request, next) => {
+      if (delayBatchesMs > 0 && request.url.includes('$batch')) await new Promise((resolve) => setTimeout(resolve, delayBatchesMs));
+      return next(request);
+    },
+  });
   driver = createAzureTablesDriver({ client });
   store = createStore(driver);
 }, 120_000);
@@ -75,6 +104,16 @@ const outcomeOf = (promise: Promise<unknown>) =>
       isValidationError(error) ? 'ValidationError' : isConcurrencyError(error) ? 'ConcurrencyError' : isDriverError(error) ? 'DriverError' : error,
   );
 
+/** What a synchronous call throws. */
+function thrownBy(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 /** Events of U+2028 text as stored events, for calls to the driver that bypass the core's limits. */
 const storedEvents = (key: string, count: number, characters: number): StoredEvent[] =>
   Array.from({ length: count }, (_, i) => ({
@@ -89,9 +128,13 @@ const storedEvents = (key: string, count: number, characters: number): StoredEve
 const FORBIDDEN = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 
 describe('azure-tables driver', () => {
-  it('appends in one request, with or without the prior check', async () => {
-    expect(await requestsFor(() => store.append('rt-1', { type: 'A', data: 1 }, { expectedVersion: 0 }))).toBe(1);
-    expect(await requestsFor(() => store.append('rt-1', [{ type: 'A', data: 2 }, { type: 'A', data: 3 }], { expectedVersion: 1 }))).toBe(1);
+  it('appends in two requests with the feed (its entry, then the commit), with or without the prior check, and in one without', async () => {
+    expect(await requestsFor(() => store.append('rt-1', { type: 'A', data: 1 }, { expectedVersion: 0 }))).toBe(2);
+    expect(await requestsFor(() => store.append('rt-1', [{ type: 'A', data: 2 }, { type: 'A', data: 3 }], { expectedVersion: 1 }))).toBe(2);
+    const plain = createStore(createAzureTablesDriver({ client, feed: false }));
+    expect(await requestsFor(() => plain.append('rt-plain', { type: 'A', data: 1 }, { expectedVersion: 0 }))).toBe(1);
+    expect(await requestsFor(() => plain.append('rt-plain', { type: 'A', data: 2 }, { expectedVersion: 1 }))).toBe(1);
+    expect(isNotSupportedError(thrownBy(() => plain.readAll()))).toBe(true);
   });
 
   it('reads a stream version in one request', async () => {
@@ -215,16 +258,18 @@ describe('azure-tables driver: sizes as the service counts them', () => {
     await store.append(key, { type: 'T', data: { text: 'a"b\\c\u2028\n' } }, { expectedVersion: 0 });
     const events = [1, 2, 3].map((i) => ({ type: 'T', data: { i, text: `"quoted" \\ ${'\u2028é😀'.repeat(1000 * i)}` } }));
     const { events: stored } = await store.append(key, events, { expectedVersion: 1 });
+    const sent = sentBytes;
     const partitionKey = partitionKeyOf(key);
+    const positions = (await driver.feed!.fetchRecords!(key, 1, 3)).map((record) => record.position);
     const actions: TransactionAction[] = [
-      ...stored.map((event): TransactionAction => ['create', toEntity(event)]),
+      ...stored.map((event, i): TransactionAction => ['create', toEntity(event, positions[i])]),
       ['update', { partitionKey, rowKey: rowKey(1) }, 'Merge', { etag: '*' }],
       ['upsert', { partitionKey, rowKey: '~head', last: '4', k: encodeKey(key) }, 'Replace'],
     ];
     const estimate = transactionBytes(`${client.url}/${client.tableName}`, actions);
-    expect(estimate).toBeGreaterThanOrEqual(sentBytes);
+    expect(estimate).toBeGreaterThanOrEqual(sent);
     // The slack is the framing's margin (512 bytes a part) and the keys in URLs counted at 9 bytes a unit.
-    expect(estimate - sentBytes).toBeLessThan(512 * (actions.length + 1) + 2 * 9 * (partitionKey.length + 16));
+    expect(estimate - sent).toBeLessThan(512 * (actions.length + 1) + 2 * 9 * (partitionKey.length + 16));
   });
 
   it("holds commits to Cosmos DB's 2 MB batches, and knows Cosmos DB by its host", async () => {
@@ -297,3 +342,203 @@ describe('azure-tables driver: what the service answers', () => {
   });
 });
 
+
+describe('azure-tables driver: the change feed', () => {
+  const feed = (): DriverFeed => driver.feed!;
+  const feedTable = () => createTableClient(backend.connection.connectionString, `${client.tableName}feed`, { allowInsecureConnection: true });
+  /** A stamp now, in microseconds; `offset` microseconds later. */
+  const stampNow = (offset = 0) => Date.now() * 1000 + offset;
+  const stamped = (key: string, stamp: number) => ({ stamp, ...feedKeyOf(key) });
+  const commit = (key: string, from: number, count: number, tag: string): StoredEvent[] =>
+    Array.from({ length: count }, (_, i) => ({ key, sequence: from + i, type: 'T', data: i, id: `${tag}-${from + i}`, timestamp: new Date().toISOString() }));
+  /** The feed of `key`'s slice after `after`, up to a second from now, as the driver answers it. */
+  const readSlice = (key: string, after: string, limit = 1000) =>
+    feed().read({ after, upTo: positionAtStamp(stampNow(1_000_000)), slices: [sliceOf(key), sliceOf(key)], limit });
+  const idsOf = (records: FeedRecord[]) => records.map((record) => record.event.id);
+  async function entriesOf(key: string): Promise<IndexEntity[]> {
+    const entries: IndexEntity[] = [];
+    for await (const entity of feedTable().listEntities<IndexEntity>()) if (entity.k === encodeKey(key)) entries.push(entity as IndexEntity);
+    return entries;
+  }
+
+  it('never yields the events of a commit whose entry was written but which failed on a conflict', async () => {
+    const key = 'feed/conflict';
+    const start = stampNow();
+    await driver.putEvents(commit(key, 1, 2, 'landed'), { feed: stamped(key, start + 1) });
+    // The same sequence again: its entry is written first, then the transaction fails (EntityAlreadyExists).
+    expect(await outcomeOf(driver.putEvents(commit(key, 1, 1, 'refused'), { feed: stamped(key, start + 2) }))).toBe('ConcurrencyError');
+    expect((await entriesOf(key)).map((entry) => entry.i).sort()).toEqual(['landed-1', 'refused-1']);
+    // Young as it is, the refused entry is dead: its sequence holds another commit's id.
+    const page = await readSlice(key, positionAtStamp(start));
+    expect(idsOf(page.records)).toEqual(['landed-1', 'landed-2']);
+    expect([page.more, page.complete]).toEqual([false, undefined]);
+    const { hash } = feedKeyOf(key);
+    expect(page.records.map((record) => record.position)).toEqual([feedPosition(start + 1, hash, 1), feedPosition(start + 1, hash, 2)]);
+    // The events carry the positions of the attempt that landed.
+    expect((await feed().fetchRecords!(key, 0, 10)).map((record) => record.position)).toEqual(page.records.map((record) => record.position));
+    // From inside the commit: strictly after.
+    expect(idsOf((await readSlice(key, page.records[0]!.position)).records)).toEqual(['landed-2']);
+  });
+
+  it('holds `complete` below the entry of a commit in flight, yields it once landed, and passes over entries refused or older than D', async () => {
+    const key = 'feed/pending';
+    const { hash } = feedKeyOf(key);
+    const start = stampNow();
+    // An entry whose commit never came, stamped more than D ago: dead, however it failed.
+    const old = start - (PENDING_MS + 1_000) * 1000;
+    await feedTable().createEntity(indexEntity({ key, id: 'old-5' }, 1, feedPosition(old, hash, 5), sliceOf(key)));
+    await driver.putEvents(commit(key, 1, 1, 'one'), { feed: stamped(key, start + 1) });
+    // Refused by its prior check (nothing at sequence 2): nothing at 3 either, but its writer marked the entry.
+    expect(await outcomeOf(driver.putEvents(commit(key, 3, 1, 'refused'), { checkPrior: true, feed: stamped(key, start + 2) }))).toBe('ConcurrencyError');
+    expect((await entriesOf(key)).find((entry) => entry.i === 'refused-3')?.x).toBe(true);
+    // A commit in flight: its entry is written, its transaction held for a second.
+    delayBatchesMs = 1_000;
+    const inFlight = driver.putEvents(commit(key, 2, 1, 'two'), { checkPrior: true, feed: stamped(key, start + 3) });
+    try {
+      while (!(await entriesOf(key)).some((entry) => entry.i === 'two-2')) await new Promise((resolve) => setTimeout(resolve, 20));
+      const page = await readSlice(key, positionAtStamp(old - 1));
+      expect(idsOf(page.records)).toEqual(['one-1']);
+      expect(page.more).toBe(false);
+      expect(page.complete).toBe(positionInCommit(feedPosition(start + 3, hash, 2), 1));
+      // From there on: nothing yet, and still not past it.
+      expect(await readSlice(key, page.complete!)).toEqual({ records: [], more: false, complete: page.complete });
+    } finally {
+      delayBatchesMs = 0;
+    }
+    await inFlight;
+    const landed = await readSlice(key, positionAtStamp(old - 1));
+    expect(idsOf(landed.records)).toEqual(['one-1', 'two-2']);
+    expect([landed.more, landed.complete]).toEqual([false, undefined]);
+  });
+
+  it('gives up a commit that could reach the service later than its entry stays pending, sending nothing', async () => {
+    const key = 'feed/late';
+    const late = await driver.putEvents(commit(key, 1, 1, 'late'), { feed: stamped(key, stampNow(-26_000_000)) }).catch((error: unknown) => error);
+    expect(isDriverError(late) && late.retryable && late.message).toMatch(/the feed entry took more than 25000 ms after its stamp; the commit was not sent/);
+    expect(await entitiesOf(key)).toEqual([]);
+  });
+
+  it('abandons a commit still unanswered when it could land later than its entry stays pending, as in doubt', async () => {
+    const key = 'feed/abandoned';
+    // Its deadline (25 s after the stamp) comes 300 ms from now; the transaction is held for a second.
+    const stamp = stampNow(-(25_000 - 300) * 1000);
+    delayBatchesMs = 1_000;
+    try {
+      const late = await driver.putEvents(commit(key, 1, 1, 'slow'), { feed: stamped(key, stamp) }).catch((error: unknown) => error);
+      expect(isDriverError(late) && late.retryable && late.inDoubt && late.message).toMatch(/the commit got no answer within 25000 ms of its feed stamp and was abandoned/);
+    } finally {
+      delayBatchesMs = 0;
+    }
+    expect(await entitiesOf(key)).toEqual([]);
+    expect((await entriesOf(key)).map((entry) => entry.i)).toEqual(['slow-1']);
+  });
+
+  it('restamps a late commit: a new entry and new positions on its events; it then reads at both', async () => {
+    const key = 'feed/restamp';
+    const { hash } = feedKeyOf(key);
+    const start = stampNow();
+    const events = commit(key, 1, 2, 'late');
+    await driver.putEvents(events, { feed: stamped(key, start + 1) });
+    const positions = events.map((event) => feedPosition(start + 2, hash, event.sequence));
+    await feed().restamp!(events, positions);
+    expect((await feed().fetchRecords!(key, 0, 10)).map((record) => record.position)).toEqual(positions);
+    const page = await readSlice(key, positionAtStamp(start));
+    expect(page.records.map((record) => [record.event.id, record.position])).toEqual([
+      ['late-1', feedPosition(start + 1, hash, 1)],
+      ['late-2', feedPosition(start + 1, hash, 2)],
+      ['late-1', positions[0]],
+      ['late-2', positions[1]],
+    ]);
+  });
+
+  it('pages by `limit` across feed partitions in position order, and reads on past dead entries', async () => {
+    const start = stampNow();
+    const keys = Array.from({ length: 6 }, (_, i) => `feed/page/${i}`);
+    for (const [i, key] of keys.entries()) {
+      await driver.putEvents(commit(key, 1, 1, 'first'), { feed: stamped(key, start + 10 * i + 1) });
+      // A dead entry after each: another commit holds sequence 1.
+      await outcomeOf(driver.putEvents(commit(key, 1, 1, 'dead'), { feed: stamped(key, start + 10 * i + 2) }));
+    }
+    const upTo = positionAtStamp(stampNow(1_000_000));
+    const seen: FeedRecord[] = [];
+    let after = positionAtStamp(start);
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await feed().read({ after, upTo, slices: [0, 1023], limit: 1 });
+      seen.push(...page.records);
+      if (!page.more) break;
+      expect(page.records.length).toBeGreaterThan(0);
+      after = page.records[page.records.length - 1]!.position;
+    }
+    const mine = seen.filter((record) => record.event.key.startsWith('feed/page/'));
+    expect(mine.map((record) => record.event.key)).toEqual(keys);
+    expect(idsOf(mine).every((id) => id.startsWith('first'))).toBe(true);
+    const positions = seen.map((record) => record.position);
+    expect(positions).toEqual([...positions].sort());
+  });
+
+  it('reads across day partitions, the empty ones included, in position order', async () => {
+    const key = 'feed/days';
+    const { hash } = feedKeyOf(key);
+    await driver.putEvents(commit(key, 1, 3, 'day')); // no feed: the entries are written by hand below
+    const midnight = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) * 1000;
+    const day = 86_400_000_000;
+    const stamps = [midnight - 2 * day - 1, midnight - 2 * day, midnight + 1]; // the last µs of a day, the first of the next, today
+    for (const [i, stamp] of stamps.entries()) {
+      await feedTable().createEntity(indexEntity({ key, id: `day-${i + 1}` }, 1, feedPosition(stamp, hash, i + 1), sliceOf(key)));
+    }
+    const page = await readSlice(key, positionAtStamp(midnight - 3 * day));
+    expect(page.records.map((record) => [record.event.id, record.position])).toEqual(stamps.map((stamp, i) => [`day-${i + 1}`, feedPosition(stamp, hash, i + 1)]));
+    expect((await entriesOf(key)).map((entry) => entry.partitionKey.slice(4))).toEqual(
+      [midnight - 2 * day - 1, midnight - 2 * day, midnight + 1].map((stamp) => new Date(stamp / 1000).toISOString().slice(0, 10).replaceAll('-', '')),
+    );
+  });
+
+  it('keeps checkpoints conditional on their version, whatever their name and size', async () => {
+    const name = `orders/#?\\\u0000%#0-1023`;
+    expect(await feed().loadCheckpoint(name)).toBeUndefined();
+    expect(await feed().saveCheckpoint(name, 'one', 1)).toBe(true);
+    expect(await feed().saveCheckpoint(name, 'again', 1)).toBe(false);
+    expect(await feed().saveCheckpoint(name, 'skipped', 3)).toBe(false);
+    // Over a string property's 64 KiB: split across properties.
+    const large = `${'x'.repeat(40_000)}😀${'é'.repeat(40_000)}`;
+    expect(await feed().saveCheckpoint(name, large, 2)).toBe(true);
+    // Not compared with toEqual: a failure would print 80,000 characters.
+    const loaded = await feed().loadCheckpoint(name);
+    expect([loaded?.name, loaded?.version, loaded?.value.length, loaded?.value === large]).toEqual([name, 2, large.length, true]);
+    expect(await feed().saveCheckpoint(name, 'small', 3)).toBe(true);
+    expect(await feed().loadCheckpoint(name)).toEqual({ name, value: 'small', version: 3 });
+    // Two writers at one version: one wins.
+    const race = await Promise.all([feed().saveCheckpoint(name, 'a', 4), feed().saveCheckpoint(name, 'b', 4)]);
+    expect(race.filter(Boolean)).toHaveLength(1);
+    // A name longer than a RowKey once escaped.
+    const long = `${'n'.repeat(150)}${'\u0001'.repeat(150)}#0-1023`;
+    expect(await feed().saveCheckpoint(long, 'long', 1)).toBe(true);
+    const listed = await feed().listCheckpoints();
+    expect(listed.map((row) => row.name)).toEqual([long, name].sort());
+    expect(listed.find((row) => row.name === long)).toEqual({ name: long, value: 'long', version: 1 });
+  });
+
+  it("takes a feed client of the caller's, and finds the start of a feed table made without createAzureTablesTable", async () => {
+    const name = `keyventhand${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    const options = { allowInsecureConnection: true };
+    const events = createTableClient(backend.connection.connectionString, name, options);
+    const index = createTableClient(backend.connection.connectionString, `${name}index`, options);
+    await events.createTable();
+    await index.createTable();
+    const handmade = createAzureTablesDriver({ client: events, feedClient: index });
+    const own = createStore(handmade);
+    await own.append('hand/1', { type: 'T', data: 1 }, { expectedVersion: 0 });
+    expect(await index.getEntity('meta', 'start').catch(() => undefined)).toBeUndefined();
+    const page = await handmade.feed!.read({ after: FEED_START, upTo: positionAtStamp(stampNow(1_000_000)), slices: [0, 1023], limit: 10 });
+    expect(page.records.map((record) => [record.event.key, record.event.sequence])).toEqual([['hand/1', 1]]);
+  });
+
+  it('says a missing feed table is missing, naming how to make it, and sends no commit', async () => {
+    const noFeed = createAzureTablesDriver({ client, feedTableName: 'keyventnosuchfeed' });
+    const error = await createStore(noFeed).append('feed/missing', { type: 'T', data: 1 }, { expectedVersion: 0 }).catch((failure: unknown) => failure);
+    expect(isDriverError(error) && error.message).toMatch(
+      /table "keyventnosuchfeed" does not exist \(TableNotFound\); create it first with createAzureTablesTable\(connectionString, "keyvent\w+", clientOptions, \{ feedTableName: "keyventnosuchfeed" \}\), which makes the feed table too, or create the driver with feed: false/,
+    );
+    expect(await entitiesOf('feed/missing')).toEqual([]);
+  });
+});
