@@ -11,7 +11,7 @@ describe('the change feed under kills (feed show)', () => {
     expect(existsSync(new URL('../dist/feed-worker.js', `file://${__filename}`))).toBe(true);
   });
 
-  it.each(['mongodb', 'dynamodb', 'cassandra'] as const)('%s: every stored event reaches each consumer name, in order, repeats only after kills', async (backend) => {
+  it.each(['mongodb', 'dynamodb', 'cassandra', 'azure-tables'] as const)('%s: every stored event reaches each consumer name, in order, repeats only after kills', async (backend) => {
     const report = await runFeedShow(backend, { seconds: 20 });
     console.info(`feed show on ${backend}: ${JSON.stringify(report)}`);
     expect(report.problems).toEqual([]);
