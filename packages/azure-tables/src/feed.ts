@@ -246,29 +246,31 @@ export function createFeed(dependencies: FeedDependencies) {
   }
 
   /**
-   * The records in (after, upTo], from verified entries in position order. Stops at a pending entry:
-   * `complete` is then just below it. Pages with no record (dead entries, the commit `after` is in) are
-   * read past, so that `more` never comes with nothing.
+   * The records in (after, upTo], from verified entries in position order, and how far that answer is
+   * whole. Dead entries are passed over; a pending one sets `complete` just below the first of them, and
+   * the records after it are returned all the same (a consumer's live pass goes on, its settled position
+   * waits). Pages with no record (dead entries, the commit `after` is in) are read past.
    */
-  async function read({ after, upTo, slices, limit }: FeedReadOptions): Promise<{ records: FeedRecord[]; more: boolean; complete?: string }> {
+  async function read({ after, upTo, slices, limit }: FeedReadOptions): Promise<{ records: FeedRecord[]; reached: string; complete?: string }> {
     const records: FeedRecord[] = [];
+    let complete: string | undefined;
     const now = Date.now();
     // An entry's RowKey is its commit's first position: start at the commit `after` may be inside.
     let lower = after === FEED_START ? FEED_START : commitPrefixOf(after);
     for (;;) {
-      const { entries, bound } = await readIndex(lower, upTo, slices, limit);
+      const { entries, bound } = await readIndex(lower, upTo, slices, limit + 1);
       for (let at = 0; at < entries.length; at += VERIFY_CONCURRENCY) {
         const batch = entries.slice(at, at + VERIFY_CONCURRENCY);
         const verdicts = await run('a feed read', () => Promise.all(batch.map((entry) => verify(entry, after, now))));
         for (const [i, verdict] of verdicts.entries()) {
-          if (verdict === 'pending') return { records, more: false, complete: positionInCommit(batch[i]!.rowKey, sequenceOf(batch[i]!.rowKey) - 1) };
-          if (verdict !== 'dead') records.push(...verdict.filter(({ position }) => position > after && position <= upTo));
-          // Whole commits: at most one past `limit`.
-          if (records.length >= limit) return { records, more: true };
+          const entry = batch[i]!;
+          if (verdict === 'pending') complete ??= positionInCommit(entry.rowKey, sequenceOf(entry.rowKey) - 1);
+          else if (verdict !== 'dead') records.push(...verdict.filter(({ position }) => position > after && position <= upTo));
+          // Whole commits, whole up to this one's last event: at most one past `limit`.
+          if (records.length >= limit) return { records, reached: positionInCommit(entry.rowKey, sequenceOf(entry.rowKey) + entry.n - 1), complete };
         }
       }
-      if (bound === upTo) return { records, more: false };
-      if (records.length > 0) return { records, more: true };
+      if (bound === upTo || records.length > 0) return { records, reached: bound, complete };
       lower = bound;
     }
   }

@@ -4,9 +4,11 @@ import {
   compareKeys,
   FEED_START,
   feedKeyOf,
+  positionAtStamp,
   positionInCommit,
   sequenceOf,
   stampOf,
+  DriverError,
   type CheckpointRow,
   type DriverFeed,
   type FeedReadOptions,
@@ -71,7 +73,13 @@ export function createCassandraFeed(options: CassandraFeedOptions): DriverFeed &
   /** The first bucket with entries: the schema records when the feed began. */
   function firstBucket(): Promise<number> {
     startBucket ??= run('a read', () => client.execute(`SELECT value FROM ${checkpointTable} WHERE name = ?`, [FEED_START_ROW], options.read))
-      .then((result) => Number(result.first()?.get('value') ?? bucketOf(Date.now() * 1000)))
+      .then((result) => {
+        const value = result.first()?.get('value') as string | undefined;
+        if (value === undefined) {
+          throw new DriverError('cassandra', `${checkpointTable} has no ${FEED_START_ROW} row: run createCassandraSchema to make the feed's tables`);
+        }
+        return Number(value);
+      })
       .catch((error: unknown) => {
         startBucket = undefined;
         throw error;
@@ -79,8 +87,14 @@ export function createCassandraFeed(options: CassandraFeedOptions): DriverFeed &
     return startBucket;
   }
 
-  /** One bucket's entries in `(after's commit, upTo]`, all partitions merged; `more` if a partition was cut at `limit`. */
+  /**
+   * One bucket's entries in `(after's commit, upTo]`, all partitions merged, and how far that answer is
+   * whole: to the lowest last entry of a partition cut at `limit` (the slice filter applies after the
+   * LIMIT), else to the end of the bucket or `upTo`.
+   */
   async function readBucket(bucket: number, partitions: number[], lower: string, upTo: string, [from, to]: readonly [number, number], limit: number) {
+    const end = positionAtStamp((bucket + 1) * HOUR_MICROS - 1);
+    let bound = end < upTo ? end : upTo;
     const pages = await Promise.all(
       partitions.map((partition) =>
         run('a feed read', () =>
@@ -91,7 +105,6 @@ export function createCassandraFeed(options: CassandraFeedOptions): DriverFeed &
         ),
       ),
     );
-    let bound = upTo;
     for (const page of pages) {
       if (page.rowLength === limit) {
         const last = page.rows[page.rowLength - 1]!.get('fx') as string;
@@ -103,7 +116,7 @@ export function createCassandraFeed(options: CassandraFeedOptions): DriverFeed &
       .filter((row) => (row.get('sl') as number) >= from && (row.get('sl') as number) <= to && (row.get('fx') as string) <= bound)
       .map((row) => ({ position: row.get('fx') as string, key: row.get('k') as string, count: row.get('n') as number, id: row.get('i') as string }))
       .sort((a, b) => (a.position < b.position ? -1 : 1));
-    return { entries, more: bound !== upTo };
+    return { entries, bound };
   }
 
   /**
@@ -121,25 +134,32 @@ export function createCassandraFeed(options: CassandraFeedOptions): DriverFeed &
     return final.length > 0 && matches(final) ? final : 'dead';
   }
 
+  /**
+   * The verified records in `(after, upTo]`, bucket by bucket; dead entries are passed over, pending ones
+   * set `complete` just below the first of them (the records after it are returned all the same: the
+   * consumer's live pass goes on while its settled position waits).
+   */
   async function read({ after, upTo, slices, limit }: FeedReadOptions) {
     const partitions = Array.from({ length: feedPartitionOf(slices[1]) - feedPartitionOf(slices[0]) + 1 }, (_, i) => feedPartitionOf(slices[0]) + i);
+    // The commit holding `after` comes back too: one more than asked, so that it never takes the only slot.
     const lower = after === FEED_START ? '' : commitPrefixOf(after);
     const records: FeedRecord[] = [];
     let complete: string | undefined;
     const last = bucketOf(stampOf(upTo));
     for (let bucket = after === FEED_START ? await firstBucket() : bucketOf(stampOf(after)); bucket <= last; bucket++) {
-      const page = await readBucket(bucket, partitions, lower, upTo, slices, limit);
+      const page = await readBucket(bucket, partitions, lower, upTo, slices, limit + 1);
       const verdicts = await Promise.all(page.entries.map(verify));
       page.entries.forEach((entry, i) => {
         const verdict = verdicts[i]!;
         if (verdict === 'pending') complete ??= positionInCommit(entry.position, sequenceOf(entry.position) - 1);
         else if (verdict !== 'dead') records.push(...verdict.filter((record) => record.position > after));
       });
-      if (page.more) return { records, more: true, complete };
-      // Whole up to the end of this bucket: the next page starts after its last record.
-      if (records.length >= limit) return { records, more: true, complete };
+      // Whole up to the page's bound: a cut partition, or this bucket's end once enough records are in.
+      if (page.bound < upTo && (page.bound < positionAtStamp((bucket + 1) * HOUR_MICROS - 1) || records.length >= limit)) {
+        return { records, reached: page.bound, complete };
+      }
     }
-    return { records, more: false, complete };
+    return { records, reached: upTo, complete };
   }
 
   return {

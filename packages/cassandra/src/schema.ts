@@ -54,8 +54,9 @@ export async function createCassandraSchema(client: Client, options: CassandraSc
     ) WITH CLUSTERING ORDER BY (fx ASC)`,
   );
   await client.execute(`CREATE TABLE IF NOT EXISTS ${checkpointTable} (name text PRIMARY KEY, v bigint, value text)`);
-  // Where the feed begins, for consumers that start at its start: the hour the schema was made (kept if already there).
-  await client.execute(`INSERT INTO ${checkpointTable} (name, v, value) VALUES (?, 0, ?) IF NOT EXISTS`, [FEED_START_ROW, String(bucketOf(Date.now() * 1000))], {
+  // Where the feed begins, for consumers that start at its start: the hour before the schema was made (a
+  // writer whose clock runs behind stamps into it), kept if already there.
+  await client.execute(`INSERT INTO ${checkpointTable} (name, v, value) VALUES (?, 0, ?) IF NOT EXISTS`, [FEED_START_ROW, String(bucketOf(Date.now() * 1000) - 1)], {
     prepare: true,
     consistency: types.consistencies.quorum,
   });

@@ -172,6 +172,39 @@ export function feedCases(context: FeedContext): void {
     assert.equal(two.length, 2);
   }, 60_000);
 
+  it('delivers a narrow slice range whole when many commits of neighbouring slices come between its events', async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const key = `${prefix}s`;
+    const slice = sliceOf(key);
+    // Streams of other slices that share its feed partition on every backend (16 slices on DynamoDB).
+    const neighbours: string[] = [];
+    for (let i = 0; neighbours.length < 3; i++) {
+      const candidate = `${prefix}n${i}`;
+      if (sliceOf(candidate) >> 4 === slice >> 4 && sliceOf(candidate) !== slice) neighbours.push(candidate);
+    }
+    const { seen } = follow(prefix, { name: uniqueKey('consumer'), slices: [slice, slice], batchSize: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await feedStore().append(key, makeEvents(1), { expectedVersion: 0 });
+    for (const neighbour of neighbours) {
+      for (let version = 0; version < 60; version += 30) await feedStore().append(neighbour, makeEvents(30), { expectedVersion: version });
+    }
+    await feedStore().append(key, makeEvents(1), { expectedVersion: 1 });
+    await eventually(() => seen.length >= 2, FEED_TIMINGS.settleMs * 4);
+    await stopAll();
+    assert.deepEqual(seen.map((event) => `${event.key === key ? 's' : 'other'}#${event.sequence}`), ['s#1', 's#2']);
+  }, 120_000);
+
+  it('delivers everything with batches of one event (a page that re-reads the commit it resumes in)', async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const key = `${prefix}s`;
+    const { seen } = follow(prefix, { name: uniqueKey('consumer'), slices: [sliceOf(key), sliceOf(key)], batchSize: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (let version = 0; version < 6; version += 2) await feedStore().append(key, makeEvents(2), { expectedVersion: version });
+    await eventually(() => seen.length >= 6, FEED_TIMINGS.settleMs * 4);
+    await stopAll();
+    assert.deepEqual(seen.map((event) => event.sequence), [1, 2, 3, 4, 5, 6]);
+  }, 120_000);
+
   it('splits a name between workers by slice range, and refuses an overlapping range', async () => {
     const prefix = `${uniqueKey('feed')}/`;
     const name = uniqueKey('consumer');

@@ -216,6 +216,8 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
   const records = new Map<string, Handled>(state.checkpoint.r.map(([hash, last, stamp]) => [hash, { last, stamp }]));
   let version = state.version;
   let savedAt = Date.now();
+  /** A checkpoint whose write failed: written again before anything else. */
+  let unsaved: string | undefined;
   let settledCaughtUp = false;
 
   /** One pass over one page: `settled` moves the position the checkpoint trusts; `live` runs ahead of it. */
@@ -289,11 +291,17 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
     await write(Date.now() + settings.leaseMs);
   }
 
+  /**
+   * Writes the checkpoint at the next version. A write that failed is written again, the same value, before
+   * anything else happens (step() calls it first): nothing more is handed over until it is saved, and a
+   * write that landed although it reported a failure is then recognised as this worker's own.
+   */
   async function write(until: number) {
-    const checkpoint: Checkpoint = { v: 1, ps, pl, r: [...records].map(([hash, { last, stamp }]) => [hash, last, stamp]), worker: settings.worker, until };
-    if (!(await feed.checkpoints.save(settings.row, JSON.stringify(checkpoint), version + 1))) {
+    unsaved ??= JSON.stringify({ v: 1, ps, pl, r: [...records].map(([hash, { last, stamp }]) => [hash, last, stamp]), worker: settings.worker, until } satisfies Checkpoint);
+    if (!(await feed.checkpoints.save(settings.row, unsaved, version + 1))) {
       throw new ConsumerLeaseError(settings.name, `another worker took slices ${settings.slices.join('-')} over; this one stops`);
     }
+    unsaved = undefined;
     version++;
     savedAt = Date.now();
   }
@@ -301,6 +309,7 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
   return {
     /** Runs the passes once; true if there is more to read at once. */
     async step(): Promise<boolean> {
+      if (unsaved !== undefined) await write(0);
       const more = await pass('settled');
       if (more || feed.kind === 'exact' || !settledCaughtUp || records.size >= MAX_RECORDS) {
         await save(false);
@@ -310,6 +319,9 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
       await save(false);
       return live;
     },
-    release: () => write(0),
+    release: async () => {
+      unsaved = undefined;
+      await write(0);
+    },
   };
 }

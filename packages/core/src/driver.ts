@@ -73,13 +73,15 @@ export interface DriverFeed {
    */
   readonly kind: 'exact' | 'stamped';
   /**
-   * The records in `(after, upTo]` of the slices, in position order, committed data only. `more` is false
-   * when nothing else lies in the range (as the index shows it now). A driver that writes its index entry
-   * before the commit (it cannot be in the same atomic write) returns only the events of entries it verified
-   * against the stored events (by id), skips the entries of commits that can no longer land, and stops at
-   * an entry whose commit may still land: `complete` is then the position up to which its answer is whole.
+   * The records in `(after, upTo]` of the slices, in position order, committed data only, up to about
+   * `limit` of them (whole commits). `reached` says how far the answer is whole: every record in
+   * `(after, reached]` is there (`upTo` when the range is exhausted), so the next page starts after it;
+   * it must pass `after` whenever `upTo` does, even when a page held nothing for these slices. A driver
+   * that writes its index entry before the commit (it cannot be in the same atomic write) returns only the
+   * events of entries it verified against the stored events, skips the entries of commits that can no
+   * longer land, and sets `complete` just below the first entry whose commit may still land.
    */
-  read(options: FeedReadOptions): Promise<{ records: FeedRecord[]; more: boolean; complete?: string }>;
+  read(options: FeedReadOptions): Promise<{ records: FeedRecord[]; reached: string; complete?: string }>;
   /** Exact drivers: the highest position below which every commit has landed or failed. */
   settledPosition?(): Promise<string>;
   /**

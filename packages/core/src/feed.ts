@@ -90,9 +90,8 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
 
   /**
    * A stamped commit acknowledged long after its stamp may sit below a settled reader already: stamp it
-   * again (its events then appear twice in `readAll`; consumers drop the repeat). A failure here cannot
-   * undo the commit, which is stored: it is reported as a warning, and consumers still find the events
-   * by gap repair when the stream commits again.
+   * again (its events may then appear twice in `readAll`, and reach a consumer twice). A failure here
+   * cannot undo the commit, which is stored: it is reported as a process warning.
    */
   async function restampIfLate(events: readonly StoredEvent[], stamped: { stamp: number } & FeedKey) {
     if (index?.kind !== 'stamped' || !index.restamp || clock() * 1000 - stamped.stamp <= restampAfterMs * 1000) return;
@@ -101,7 +100,10 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
     try {
       await gate.call('feed.restamp', () => index.restamp!(events, positions));
     } catch (error) {
-      process.emitWarning(`[keyvent] [${driver.name}] a late commit to ${JSON.stringify(events[0]!.key)} could not be stamped again: ${String(error)}`);
+      process.emitWarning(
+        `[keyvent] [${driver.name}] a late commit to ${JSON.stringify(events[0]!.key)} could not be stamped again (${String(error)}): ` +
+          'consumers that passed its stamp already may not see it',
+      );
     }
   }
 
@@ -124,14 +126,13 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
   async function read(after: string, upTo: string, slices: readonly [number, number], limit: number) {
     const feed = need();
     const page = await gate.call('feed.read', () => feed.read({ after, upTo, slices, limit }));
-    // Where the next page starts: past whatever the driver returned, kept or not.
-    const next = page.records.length > 0 ? page.records[page.records.length - 1]!.position : upTo;
-    if (page.more && next <= after) throw new DriverError(driver.name, 'feed.read said there is more but returned nothing past `after`');
-    const records = page.records.filter(({ position }) => position > after && position <= upTo);
-    // How far the answer is whole: to the next page's start (or the line), and never past an unresolved entry.
-    const reached = page.more ? next : upTo;
+    const reached = page.reached < upTo ? page.reached : upTo;
+    const more = reached < upTo;
+    if (more && reached <= after) throw new DriverError(driver.name, 'feed.read answered for nothing past `after` (reached must move on)');
+    const records = page.records.filter(({ position }) => position > after && position <= reached);
+    // Never past an entry whose commit may still land.
     const settled = page.complete !== undefined && page.complete < reached ? page.complete : reached;
-    return { records, more: page.more, reached, settled };
+    return { records, more, reached, settled };
   }
 
   /** The events of a stream after a sequence, with their positions: exact drivers' from the index order, not needed. */

@@ -80,14 +80,15 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
       for (let index = Math.max(0, stampOf(after) - 1); index < commits.length; index++) {
         const commit = commits[index]!;
         if (commit.slice < from || commit.slice > to) continue;
+        let position = after;
         for (const event of await fetchEvents(commit.key, commit.first - 1, commit.count)) {
-          const position = feedPosition(index + 1, commit.hash, event.sequence);
-          if (position > upTo) return { records, more: false };
+          position = feedPosition(index + 1, commit.hash, event.sequence);
+          if (position > upTo) return { records, reached: upTo };
           if (position > after) records.push({ event, position });
         }
-        if (records.length >= limit) return { records, more: true };
+        if (records.length >= limit) return { records, reached: position };
       }
-      return { records, more: false };
+      return { records, reached: upTo };
     },
     settledPosition: async () => positionAtStamp(commits.length),
     loadCheckpoint: async (name) => checkpoints.get(name),

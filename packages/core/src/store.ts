@@ -207,7 +207,8 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
       if (isConcurrencyError(error)) throw await conflict(first.key, expected, base, error, found);
       if (!isDriverError(error)) throw error;
       const { events, final, finalFailure } = await readBack(first, stored.length, error);
-      if (isSameCommit(events, stored)) return;
+      // Stored after all (its reply was lost): it may have landed late, like an acknowledged one.
+      if (isSameCommit(events, stored)) return void (stamped && (await feed.restampIfLate(stored, stamped)));
       if (events.length > 0) throw await conflict(first.key, expected, base, error, idsOf(events));
       // A retryable failure may be a timeout whose request still lands: not stored yet is not refused,
       // unless the driver's final read says that no attempt can land any more.

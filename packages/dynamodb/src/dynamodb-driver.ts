@@ -150,7 +150,7 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
       .flatMap((page) => (page.Items ?? []).map(recordOf))
       .filter((record) => record.position > after && record.position <= bound)
       .sort((a, b) => (a.position < b.position ? -1 : 1));
-    return { records, more: bound !== upTo };
+    return { records, reached: bound };
   }
 
   const feed: DriverFeed = {

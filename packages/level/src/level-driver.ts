@@ -168,7 +168,8 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
     // A commit's key holds its first event's position: start at the first commit `after` may be inside.
     const start = after === FEED_START ? { gte: 'x' } : { gt: `x${commitPrefixOf(after)}` };
     for await (const [entryKey, value] of db.iterator({ ...start, lte: `x${upTo}` })) {
-      if (records.length >= limit) return { records, more: true };
+      // Every commit before this one was taken whole.
+      if (records.length >= limit) return { records, reached: records[records.length - 1]!.position };
       const { k: key, n: count, s: slice } = JSON.parse(value) as { k: string; n: number; s: number };
       if (slice < from || slice > to) continue;
       const position = entryKey.slice(1);
@@ -177,7 +178,7 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
         if (at > after && at <= upTo) records.push({ event, position: at });
       }
     }
-    return { records, more: false };
+    return { records, reached: upTo };
   }
 
   return {

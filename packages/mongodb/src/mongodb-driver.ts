@@ -146,8 +146,11 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
     async read({ after, upTo, slices: [from, to], limit }: FeedReadOptions) {
       // A commit's `fx` is its first event's position: start at the first commit `after` may be inside.
       const filter = { fx: { $gt: after === FEED_START ? '' : commitPrefixOf(after), $lte: upTo }, sl: { $gte: from, $lte: to } };
-      const found = await run('a feed read', () => feedView.find(filter).sort({ fx: 1 }).limit(limit).toArray());
-      return { records: found.flatMap((commit) => recordsOf(commit)), more: found.length === limit };
+      // One more than asked: the commit holding `after` comes back too, and must not take the page's only slot.
+      const found = await run('a feed read', () => feedView.find(filter).sort({ fx: 1 }).limit(limit + 1).toArray());
+      const records = found.flatMap((commit) => recordsOf(commit));
+      // Whole commits: the answer is whole up to the last event of the last one.
+      return { records, reached: found.length <= limit ? upTo : records[records.length - 1]!.position };
     },
     fetchRecords: (key, afterSequence, limit) => fetchPage(key, afterSequence, limit, recordsOf, feedView),
     async restamp(events, positions) {
