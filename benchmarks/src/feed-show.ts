@@ -107,7 +107,7 @@ export async function runFeedShowOn(url: string, options: FeedShowOptions = {}):
       settled = countOf(again) === countOf(truth);
       truth = again;
     }
-    return check(directory, truth, acks, { consumerKills, writerKills });
+    return await check(directory, truth, acks, { consumerKills, writerKills });
   } finally {
     for (const worker of workers) worker.child?.kill('SIGKILL');
     await store.close();
@@ -118,7 +118,9 @@ export async function runFeedShowOn(url: string, options: FeedShowOptions = {}):
 
 /** Starts a worker; resolves once it is ready. A writer's acknowledgements go into `acks`. */
 function start(url: string, worker: Worker, acks: Ack[]): Promise<void> {
-  const child = spawn(process.execPath, [workerScript, worker.role, url, JSON.stringify(worker.config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The environment passed on explicitly: under Jest, process.env is the test's copy (it holds the
+  // backend's credentials that storeUrl set), not the one a child would inherit.
+  const child = spawn(process.execPath, [workerScript, worker.role, url, JSON.stringify(worker.config)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } });
   worker.child = child;
   return new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -274,7 +276,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     .option('--seconds <n>', 'how long the writers write', (value) => Number(value), 20)
     .parse(cliArguments(process.argv));
   const { backend, seconds } = program.opts<{ backend: Backend; seconds: number }>();
-  const report = await runFeedShow(backend, { seconds, log: (line) => console.log(line) });
-  console.log(JSON.stringify(report, null, 2));
-  process.exitCode = report.problems.length === 0 ? 0 : 1;
+  // No top-level await: the tests load this module as CommonJS.
+  void runFeedShow(backend, { seconds, log: (line) => console.log(line) }).then((report) => {
+    console.log(JSON.stringify(report, null, 2));
+    process.exitCode = report.problems.length === 0 ? 0 : 1;
+  });
 }
