@@ -74,7 +74,7 @@ describe('mongodb driver', () => {
     const collection = counted.db(database).collection<CommitDocument>('events');
     expect(await commandsFor(() => createMongoDbIndexes(collection))).toEqual(['listIndexes']);
     const names = (await collection.indexes()).map((index) => index.name);
-    expect(names).toEqual(expect.arrayContaining(['stream_sequences', 'stream_first', 'stream_last', 'listing']));
+    expect(names).toEqual(expect.arrayContaining(['stream_sequences', 'stream_first', 'stream_last', 'listing', 'feed']));
   });
 
   it('creates the indexes of a new collection, and only the missing ones', async () => {
@@ -82,7 +82,7 @@ describe('mongodb driver', () => {
     expect(await commandsFor(() => createMongoDbIndexes(collection))).toEqual(['listIndexes', 'createIndexes']);
     await collection.dropIndex('listing');
     expect(await commandsFor(() => createMongoDbIndexes(collection))).toEqual(['listIndexes', 'createIndexes']);
-    expect((await collection.indexes()).map((index) => index.name).sort()).toEqual(['_id_', 'listing', 'stream_first', 'stream_last', 'stream_sequences']);
+    expect((await collection.indexes()).map((index) => index.name).sort()).toEqual(['_id_', 'feed', 'listing', 'stream_first', 'stream_last', 'stream_sequences']);
   });
 
   it('refuses an index of the same name with another definition instead of keeping it', async () => {
