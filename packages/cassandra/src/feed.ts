@@ -20,6 +20,7 @@ import {
 /** A feed partition is a slice's top 4 bits (16 partitions), a bucket one hour of stamps: a partition holds 1/16 of an hour's commits. */
 export const feedPartitionOf = (slice: number): number => slice >> 6;
 const HOUR_MICROS = 3_600_000_000;
+const VERIFY_CONCURRENCY = 32;
 export const bucketOf = (stamp: number): number => Math.floor(stamp / HOUR_MICROS);
 /** The checkpoint table's row holding the first bucket of the feed (no consumer row name lacks a `#`). */
 export const FEED_START_ROW = 'feed-start';
@@ -116,6 +117,11 @@ export function createCassandraFeed(options: CassandraFeedOptions): DriverFeed &
       .filter((row) => (row.get('sl') as number) >= from && (row.get('sl') as number) <= to && (row.get('fx') as string) <= bound)
       .map((row) => ({ position: row.get('fx') as string, key: row.get('k') as string, count: row.get('n') as number, id: row.get('i') as string }))
       .sort((a, b) => (a.position < b.position ? -1 : 1));
+    // At most `limit` entries a page, whatever the number of partitions: each costs a read to verify.
+    if (entries.length > limit) {
+      entries.length = limit;
+      bound = entries[limit - 1]!.position;
+    }
     return { entries, bound };
   }
 
@@ -148,7 +154,11 @@ export function createCassandraFeed(options: CassandraFeedOptions): DriverFeed &
     const last = bucketOf(stampOf(upTo));
     for (let bucket = after === FEED_START ? await firstBucket() : bucketOf(stampOf(after)); bucket <= last; bucket++) {
       const page = await readBucket(bucket, partitions, lower, upTo, slices, limit + 1);
-      const verdicts = await Promise.all(page.entries.map(verify));
+      const verdicts: Awaited<ReturnType<typeof verify>>[] = [];
+      // A bounded number of reads at a time: a connection takes at most 2,048 requests in flight.
+      for (let at = 0; at < page.entries.length; at += VERIFY_CONCURRENCY) {
+        verdicts.push(...(await Promise.all(page.entries.slice(at, at + VERIFY_CONCURRENCY).map(verify))));
+      }
       page.entries.forEach((entry, i) => {
         const verdict = verdicts[i]!;
         if (verdict === 'pending') complete ??= positionInCommit(entry.position, sequenceOf(entry.position) - 1);
