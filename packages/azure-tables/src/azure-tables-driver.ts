@@ -7,13 +7,12 @@ import {
   type TransactionAction,
 } from '@azure/data-tables';
 import {
-  compareKeys,
   ConcurrencyError,
   DriverError,
   feedPosition,
   type FeedRecord,
   type KeyValueDriver,
-  type ListKeysOptions,
+  layoutCheck,
   type PutEventsOptions,
   type StoredEvent,
 } from '@keyvent/core';
@@ -21,7 +20,9 @@ import { createTableClient, siblingClient } from './client.js';
 import { fromEntity, positionOf, toEntity, type EventEntity } from './entities.js';
 import { beforeDeadline, COMMIT_WINDOW_MS, createFeed } from './feed.js';
 import { defaultFeedTableName } from './feed-table.js';
-import { decodeKey, encodeKey, HEAD_ROW, isLongPartitionKey, leadingUnits, partitionKeyOf, prefixUpperBound, rowKey, SCAN_PREFIX_UNITS } from './keys.js';
+import { createAzureDirectory } from './directory.js';
+import { HEAD_ROW, partitionKeyOf, rowKey } from './keys.js';
+import { LAYOUT_VERSION, readLayout } from './layout.js';
 import { assertTransactionFits, declaredLimits, detectService, type AzureTablesService } from './limits.js';
 import { isRefusal, NAME, serviceCode, tableMissing, translate } from './service-errors.js';
 
@@ -59,12 +60,11 @@ export type AzureTablesDriverOptions = (
   feedTableName?: string;
 };
 
-/** One per stream: its last sequence, and its full key where the PartitionKey is the long form. */
+/** One per stream: its last sequence. */
 type HeadEntity = {
   partitionKey: string;
   rowKey: string;
   last: string;
-  k?: string;
 };
 const MAX_PAGE = 1000;
 
@@ -110,15 +110,16 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     const actions: TransactionAction[] = events.map((event) => ['create', toEntity(event, positionIn(event))]);
     if (putOptions?.checkPrior) actions.push(['update', { partitionKey, rowKey: rowKey(first.sequence - 1) }, 'Merge', { etag: '*' }]);
     const head: HeadEntity = { partitionKey, rowKey: HEAD_ROW, last: String(events[events.length - 1]!.sequence) };
-    if (isLongPartitionKey(partitionKey)) head.k = encodeKey(first.key);
     actions.push(['upsert', head, 'Replace']);
     assertTransactionFits(actions, events.length, tableUrl, service);
-    const deadline = stamped ? await feed!.writeEntry(events, stamped) : undefined;
+    await checkLayout();
+    // The feed's entry and a new stream's directory entry go first: each is only a claim, which readers check against the events.
+    const [deadline] = await Promise.all([stamped && feed!.writeEntry(events, stamped), first.sequence === 1 && directory.claim(first.key)]);
     // Abandoned at the deadline (it may have reached the service: in doubt); the core retries with a fresh stamp.
     const late = (cause: unknown) =>
       new DriverError(NAME, `the commit got no answer within ${COMMIT_WINDOW_MS} ms of its feed stamp and was abandoned`, { cause, retryable: true, inDoubt: true });
     try {
-      if (deadline === undefined) await client.submitTransaction(actions);
+      if (!deadline) await client.submitTransaction(actions);
       else await beforeDeadline(deadline, (abortSignal) => client.submitTransaction(actions, { abortSignal }), late);
     } catch (error) {
       // A create that collided, or the prior check's Merge that found no event: nothing was written.
@@ -184,34 +185,8 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     );
   }
 
-  /**
-   * Table Storage returns entities in PartitionKey order, which is not code point order where keys hold
-   * escaped characters (nor for long keys), and Cosmos DB in no set order; the keys under a prefix are
-   * in one PartitionKey range, so the prefix's heads are read and sorted here. The cost grows with the
-   * number of streams under the prefix.
-   */
-  function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
-    const scanPrefix = leadingUnits(encodeKey(prefix), SCAN_PREFIX_UNITS);
-    // The upper bound lets the service stop at the end of the prefix instead of scanning the rest of the table.
-    const upper = prefixUpperBound(scanPrefix);
-    const filter = upper === undefined
-      ? odata`RowKey eq ${HEAD_ROW} and PartitionKey ge ${scanPrefix}`
-      : odata`RowKey eq ${HEAD_ROW} and PartitionKey ge ${scanPrefix} and PartitionKey lt ${upper}`;
-    return read(async () => {
-      const pages = client.listEntities<HeadEntity>({ queryOptions: { filter, select: ['PartitionKey', 'k'] } }).byPage({ maxPageSize: MAX_PAGE });
-      const keys: string[] = [];
-      for await (const page of pages) {
-        const inRange = page.filter((head) => head.partitionKey!.startsWith(scanPrefix));
-        for (const head of inRange) keys.push(decodeKey(isLongPartitionKey(head.partitionKey!) ? head.k! : head.partitionKey!));
-        // In PartitionKey order a head past the prefix ends it; in Cosmos DB's order it does not.
-        if (service === 'storage' && inRange.length < page.length) break;
-      }
-      return keys
-        .filter((key) => key.startsWith(prefix) && (startAfter === undefined || compareKeys(key, startAfter) > 0))
-        .sort(compareKeys)
-        .slice(0, limit);
-    });
-  }
+  const directory = createAzureDirectory({ client, service, read, exists: async (key) => (await pointRead(key, rowKey(1))) !== undefined });
+  const checkLayout = layoutCheck(NAME, LAYOUT_VERSION, client.tableName, () => read(() => readLayout(client)));
 
   /** Runs a read; a failure of the SDK becomes a DriverError, like a commit's. */
   async function read<T>(run: () => Promise<T>): Promise<T> {
@@ -232,7 +207,10 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     lastSequence: async (key) => Number((await pointRead<HeadEntity>(key, HEAD_ROW))?.last ?? 0),
     fetchEvents,
     putEvents,
-    listKeys,
+    listKeys: async (listOptions) => {
+      await checkLayout();
+      return directory.listKeys(listOptions);
+    },
     close: async () => {},
   };
 }

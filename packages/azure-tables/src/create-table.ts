@@ -1,6 +1,7 @@
 import type { TableClient, TableServiceClientOptions } from '@azure/data-tables';
 import { createTableClient } from './client.js';
 import { defaultFeedTableName, recordFeedStart } from './feed-table.js';
+import { markLayout } from './layout.js';
 import { detectService } from './limits.js';
 
 /** The feed table beside the events table. */
@@ -30,6 +31,7 @@ export async function createAzureTablesTable(
 ): Promise<TableClient> {
   const client = createTableClient(connectionString, tableName, clientOptions);
   await client.createTable();
+  await markLayout(client);
   if (options.feed !== false) {
     const feedClient = createTableClient(connectionString, options.feedTableName ?? defaultFeedTableName(tableName), clientOptions);
     await feedClient.createTable();

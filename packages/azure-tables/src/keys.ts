@@ -37,8 +37,6 @@ export const HEAD_ROW = '~head';
 /** Azure's PartitionKey limit: 1 KiB of UTF-16, i.e. 512 units (Azurite enforces the same). */
 export const MAX_PARTITION_KEY_UNITS = 512;
 const LONG_PREFIX_UNITS = 440;
-/** Every key under a prefix has a PartitionKey that starts with this many units of the prefix's encoding (or one fewer). */
-export const SCAN_PREFIX_UNITS = LONG_PREFIX_UNITS - 1;
 const LONG_MARK = '%~';
 
 /**
@@ -53,12 +51,10 @@ export function partitionKeyOf(key: string): string {
 }
 
 /** The first `units` UTF-16 units of `text`, one fewer rather than half of a surrogate pair. */
-export function leadingUnits(text: string, units: number): string {
+function leadingUnits(text: string, units: number): string {
   const last = text.charCodeAt(units - 1);
   return text.slice(0, last >= 0xd800 && last <= 0xdbff ? units - 1 : units);
 }
-
-export const isLongPartitionKey = (partitionKey: string): boolean => partitionKey.includes(LONG_MARK);
 
 /**
  * The least string greater than every string that starts with `prefix`, in Azure's (UTF-16 code unit)

@@ -1,17 +1,17 @@
 import { Client, types, type ClientOptions } from 'cassandra-driver';
 import {
-  compareKeys,
   ConcurrencyError,
   FEED_START,
   feedPosition,
   type KeyValueDriver,
-  type ListKeysOptions,
+  layoutCheck,
   type PutEventsOptions,
   runBackendRequest,
   type StoredEvent,
 } from '@keyvent/core';
 import { createCassandraFeed } from './feed.js';
-import { feedTables, qualifiedTable } from './schema.js';
+import { createCassandraDirectory } from './directory.js';
+import { companionTables, LAYOUT_ROW, LAYOUT_VERSION, qualifiedTable } from './schema.js';
 
 export type CassandraDriverOptions = {
   keyspace: string;
@@ -75,15 +75,24 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
   const read = { prepare: true, consistency: options.consistency ?? consistencies.quorum };
   const write = { ...read, serialConsistency: options.serialConsistency ?? consistencies.serial };
   const insert = `INSERT INTO ${table} (key, seq, type, data, id, ts, meta, fx) VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`;
-  const { feedTable, checkpointTable } = feedTables(options.keyspace, options.table ?? 'events');
+  const { feedTable, checkpointTable, directoryTable } = companionTables(options.keyspace, options.table ?? 'events');
+
+  const checkLayout = layoutCheck(NAME, LAYOUT_VERSION, `${table} (its layout row in ${checkpointTable})`, async () => {
+    const result = await run('a read', () => client.execute(`SELECT value FROM ${checkpointTable} WHERE name = ?`, [LAYOUT_ROW], read));
+    return (result.first()?.get('value') as string | null) ?? undefined;
+  });
 
   async function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
+    await checkLayout();
     const first = events[0]!;
     const last = events[events.length - 1]!.sequence;
     const base = first.sequence - 1;
     const stamp = putOptions?.feed;
-    // The feed's entry goes first: it is only a claim, which readers check against the rows by id and position.
-    if (stamp) await feed.writeEntry(events, stamp, feedPosition(stamp.stamp, stamp.hash, first.sequence));
+    // The feed's entry and a new stream's directory entry go first: each is only a claim, which readers check against the rows.
+    await Promise.all([
+      stamp && feed.writeEntry(events, stamp, feedPosition(stamp.stamp, stamp.hash, first.sequence)),
+      first.sequence === 1 && directory.claim(first.key),
+    ]);
     const queries = events.map((event) => ({
       query: insert,
       params: [event.key, event.sequence, event.type, JSON.stringify(event.data), event.id, event.timestamp,
@@ -142,19 +151,7 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     return result.rowLength > 0;
   }
 
-  /**
-   * Partitions come back in token (hash) order, so every key under the prefix is read, page by page,
-   * and sorted here: the cost grows with the number of streams in the table.
-   */
-  async function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
-    const keys: string[] = [];
-    const result = await run('listing', () => client.execute(`SELECT DISTINCT key FROM ${table}`, [], { ...read, fetchSize: 1000 }));
-    for await (const row of result) {
-      const key = row.get('key') as string;
-      if (key.startsWith(prefix) && (startAfter === undefined || compareKeys(key, startAfter) > 0)) keys.push(key);
-    }
-    return keys.sort(compareKeys).slice(0, limit);
-  }
+  const directory = createCassandraDirectory({ client, directoryTable, read, run, exists: (key) => checkSequence(key, 1) });
 
   let closing: Promise<void> | undefined;
   return {
@@ -175,7 +172,10 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     fetchEventsFinal: (key, afterSequence, limit) => fetchEvents(key, afterSequence, limit, write.serialConsistency),
     putEvents,
     lastSequence,
-    listKeys,
+    listKeys: async (listOptions) => {
+      await checkLayout();
+      return directory.listKeys(listOptions);
+    },
     close: () => (closing ??= owned ? client.shutdown() : Promise.resolve()),
   };
 }

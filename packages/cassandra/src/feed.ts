@@ -202,7 +202,8 @@ export function createCassandraFeed(options: CassandraFeedOptions): DriverFeed &
       const result = await run('a read', () => client.execute(`SELECT name, v, value FROM ${checkpointTable}`, [], { ...options.read, fetchSize: 1000 }));
       for await (const row of result) {
         const name = row.get('name') as string;
-        if (name !== FEED_START_ROW) rows.push({ name, value: row.get('value') as string, version: (row.get('v') as types.Long).toNumber() });
+        // Consumers' rows are `<name>#<slices>`; the others (feed-start, layout) are the store's own.
+        if (name.includes('#')) rows.push({ name, value: row.get('value') as string, version: (row.get('v') as types.Long).toNumber() });
       }
       return rows.sort((a, b) => compareKeys(a.name, b.name));
     },

@@ -1,6 +1,6 @@
 import { types, type Client } from 'cassandra-driver';
 import { bucketOf, FEED_START_ROW } from './feed.js';
-import { ValidationError } from '@keyvent/core';
+import { StoreLayoutError, ValidationError } from '@keyvent/core';
 
 export interface CassandraSchemaOptions {
   keyspace: string;
@@ -46,7 +46,8 @@ export async function createCassandraSchema(client: Client, options: CassandraSc
     ) WITH CLUSTERING ORDER BY (seq ASC)`,
   );
   await addColumn(client, table, 'fx text');
-  const { feedTable, checkpointTable } = feedTables(options.keyspace, options.table ?? 'events');
+  const { feedTable, checkpointTable, directoryTable } = companionTables(options.keyspace, options.table ?? 'events');
+  await client.execute(`CREATE TABLE IF NOT EXISTS ${directoryTable} (shard int, key text, pending boolean, PRIMARY KEY (shard, key)) WITH CLUSTERING ORDER BY (key ASC)`);
   await client.execute(
     `CREATE TABLE IF NOT EXISTS ${feedTable} (
       fp int, bucket bigint, fx text, k text, n int, sl int, i text,
@@ -56,15 +57,27 @@ export async function createCassandraSchema(client: Client, options: CassandraSc
   await client.execute(`CREATE TABLE IF NOT EXISTS ${checkpointTable} (name text PRIMARY KEY, v bigint, value text)`);
   // Where the feed begins, for consumers that start at its start: the hour before the schema was made (a
   // writer whose clock runs behind stamps into it), kept if already there.
-  await client.execute(`INSERT INTO ${checkpointTable} (name, v, value) VALUES (?, 0, ?) IF NOT EXISTS`, [FEED_START_ROW, String(bucketOf(Date.now() * 1000) - 1)], {
-    prepare: true,
-    consistency: types.consistencies.quorum,
-  });
+  const quorum = { prepare: true, consistency: types.consistencies.quorum };
+  await client.execute(`INSERT INTO ${checkpointTable} (name, v, value) VALUES (?, 0, ?) IF NOT EXISTS`, [FEED_START_ROW, String(bucketOf(Date.now() * 1000) - 1)], quorum);
+  const layout = await client.execute(`INSERT INTO ${checkpointTable} (name, v, value) VALUES (?, 0, ?) IF NOT EXISTS`, [LAYOUT_ROW, LAYOUT_VERSION], quorum);
+  const found = layout.wasApplied() ? LAYOUT_VERSION : (layout.first()?.get('value') as string | null);
+  if (found !== LAYOUT_VERSION) throw new StoreLayoutError('cassandra', found ?? undefined, LAYOUT_VERSION, table);
 }
 
-/** The feed's index table and the consumers' checkpoint table of an events table. */
-export function feedTables(keyspace: string, table: string) {
-  return { feedTable: qualifiedTable(keyspace, `${table}_feed`), checkpointTable: qualifiedTable(keyspace, `${table}_consumers`) };
+/**
+ * The storage layout this version reads and writes, kept in the consumers' table's row `layout`: 2 has
+ * the sharded stream directory (`<table>_streams`) and the feed tables.
+ */
+export const LAYOUT_VERSION = '2';
+export const LAYOUT_ROW = 'layout';
+
+/** The tables that go with an events table: the feed's index, the consumers' checkpoints (and the layout row), the stream directory. */
+export function companionTables(keyspace: string, table: string) {
+  return {
+    feedTable: qualifiedTable(keyspace, `${table}_feed`),
+    checkpointTable: qualifiedTable(keyspace, `${table}_consumers`),
+    directoryTable: qualifiedTable(keyspace, `${table}_streams`),
+  };
 }
 
 /** Adds a column to a table made by an earlier version (a no-op when it is there). */

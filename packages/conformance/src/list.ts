@@ -1,8 +1,23 @@
 import assert from 'node:assert/strict';
-import { compareKeys, isValidationError } from '@keyvent/core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { compareKeys, isConcurrencyError, isValidationError, type StoredEvent } from '@keyvent/core';
 import { expectError, makeEvents, uniqueKey, type SuiteContext } from './context.js';
 
-export function listCases({ it, store }: SuiteContext): void {
+export function listCases({ it, store, driver }: SuiteContext): void {
+  /** Every key under a prefix, paged `limit` at a time; fails on a key out of order or seen twice. */
+  async function listAll(prefix: string, limit: number): Promise<string[]> {
+    const seen: string[] = [];
+    for (let page = await store().listStreams({ prefix, limit }); page.length > 0; ) {
+      for (const key of page) {
+        const last = seen[seen.length - 1];
+        assert.ok(last === undefined || compareKeys(last, key) < 0, `listed ${JSON.stringify(key)} after ${JSON.stringify(last)}`);
+        seen.push(key);
+      }
+      page = await store().listStreams({ prefix, limit, startAfter: page[page.length - 1]! });
+    }
+    return seen;
+  }
+
   /** Creates one stream per suffix under a fresh prefix; returns the prefix and the keys in code point order. */
   async function streams(suffixes: string[]): Promise<{ prefix: string; keys: string[] }> {
     const prefix = `${uniqueKey('list')}/`;
@@ -65,6 +80,43 @@ export function listCases({ it, store }: SuiteContext): void {
     const { prefix, keys } = await streams(['kept']);
     await assert.rejects(store().append(`${prefix}refused`, makeEvents(1), { expectedVersion: 4 }));
     assert.deepEqual(await store().listStreams({ prefix }), keys);
+  });
+
+  it('never lists a stream whose first commit reached the backend and failed', async () => {
+    const { prefix, keys } = await streams(['kept']);
+    const key = `${prefix}failed`;
+    const events: StoredEvent[] = makeEvents(2).map((event, i) => ({ ...event, key, sequence: i + 1, id: `${key}#${i}`, timestamp: new Date().toISOString() }));
+    // A prior check at sequence 0, which no stream has: the backend refuses the commit, after any claim the driver writes first.
+    await expectError(() => driver().putEvents(events, { checkPrior: true }), isConcurrencyError, 'a ConcurrencyError');
+    await sleep(driver().listingDelayMs ?? 0);
+    assert.deepEqual(await store().listStreams({ prefix }), keys);
+    assert.deepEqual(await listAll(prefix, 1), keys);
+  });
+
+  it('lists while streams are created: in order, each key once, and every stream once the listing delay has passed', async () => {
+    const prefix = `${uniqueKey('list')}/`;
+    const key = (i: number) => `${prefix}${String((i * 7919) % 1000).padStart(3, '0')}`;
+    const before = Array.from({ length: 20 }, (_, i) => key(i));
+    await Promise.all(before.map((stream) => store().append(stream, makeEvents(1), { expectedVersion: 0 })));
+    await sleep(driver().listingDelayMs ?? 0);
+    const during = Array.from({ length: 60 }, (_, i) => key(20 + i));
+    const created = (async () => {
+      for (let i = 0; i < during.length; i += 6) {
+        await Promise.all(during.slice(i, i + 6).map((stream) => store().append(stream, makeEvents(1), { expectedVersion: 0 })));
+      }
+    })();
+    const listings: string[][] = [];
+    let writing = true;
+    void created.finally(() => (writing = false));
+    while (writing) listings.push(await listAll(prefix, 7));
+    await created;
+    for (const listing of listings) {
+      // Every stream that was there before, and nothing that was never created.
+      assert.deepEqual(before.filter((stream) => !listing.includes(stream)), [], 'a stream created before the listing is missing');
+      assert.deepEqual(listing.filter((stream) => !before.includes(stream) && !during.includes(stream)), []);
+    }
+    await sleep(driver().listingDelayMs ?? 0);
+    assert.deepEqual(await listAll(prefix, 7), [...before, ...during].sort(compareKeys));
   });
 
   it('lists streams without a prefix, from a startAfter', async () => {

@@ -142,8 +142,18 @@ export interface KeyValueDriver {
   /** Release connections and handles the driver created. Idempotent. */
   close(): Promise<void>;
 
-  /** Keys that have at least one event, in ascending code point (UTF-8 byte) order. Enables `listStreams`. */
+  /**
+   * Keys that have at least one event, in ascending code point (UTF-8 byte) order. Enables `listStreams`.
+   * A key whose first commit failed is never listed.
+   */
   listKeys?(options: ListKeysOptions): Promise<string[]>;
+
+  /**
+   * How long after its first commit is acknowledged a stream may take to be listed, where the listing
+   * reads an index the backend updates after the commit (DynamoDB's global secondary index). Default 0:
+   * listed as soon as the commit is acknowledged.
+   */
+  readonly listingDelayMs?: number;
 
   /**
    * Reads as `fetchEvents` does, such that no write the backend has answered can land afterwards: what

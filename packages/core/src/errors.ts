@@ -12,6 +12,7 @@ export const ErrorCode = {
   aggregateNotFound: 'KEYVENT_AGGREGATE_NOT_FOUND',
   uncommittedChanges: 'KEYVENT_UNCOMMITTED_CHANGES',
   consumerLease: 'KEYVENT_CONSUMER_LEASE',
+  layout: 'KEYVENT_LAYOUT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -152,6 +153,23 @@ export class ConsumerLeaseError extends KeyventError {
   }
 }
 
+/**
+ * The store was written in another storage layout than this driver's (or in none it knows): nothing was
+ * written. Copy it into a store made by this version (`keyvent copy`), or use the version that made it.
+ */
+export class StoreLayoutError extends KeyventError {
+  constructor(
+    readonly driver: string,
+    readonly found: string | undefined,
+    readonly expected: string,
+    where: string,
+  ) {
+    const what = found === undefined ? 'has no layout version' : `has layout version ${JSON.stringify(found)}`;
+    super(ErrorCode.layout, `[${driver}] ${where} ${what}; this driver reads and writes layout ${JSON.stringify(expected)}. ` +
+      'Copy the store into one made by this version (keyvent copy), or use the version that made it');
+  }
+}
+
 function hasCode(error: unknown, code: ErrorCode): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
@@ -169,4 +187,5 @@ export const isUnknownEventTypeError = (e: unknown): e is UnknownEventTypeError 
 export const isNotSupportedError = (e: unknown): e is NotSupportedError => hasCode(e, ErrorCode.notSupported);
 export const isDriverError = (e: unknown): e is DriverError => hasCode(e, ErrorCode.driver);
 export const isConsumerLeaseError = (e: unknown): e is ConsumerLeaseError => hasCode(e, ErrorCode.consumerLease);
+export const isStoreLayoutError = (e: unknown): e is StoreLayoutError => hasCode(e, ErrorCode.layout);
 export const isStoreClosedError = (e: unknown): e is StoreClosedError => hasCode(e, ErrorCode.closed);

@@ -28,3 +28,17 @@ export function compareKeys(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+/**
+ * The least string greater, in code point order, than every string that starts with `prefix`: its last
+ * code point raised by one (past the surrogates, which are not code points of text), after dropping
+ * trailing U+10FFFF. Undefined when there is none (an empty prefix, or one of U+10FFFF only).
+ */
+export function prefixEnd(prefix: string): string | undefined {
+  const points = [...prefix];
+  while (points.length > 0 && points[points.length - 1] === '\u{10ffff}') points.pop();
+  const last = points.pop();
+  if (last === undefined) return undefined;
+  const raised = last.codePointAt(0)! + 1;
+  return points.join('') + String.fromCodePoint(raised === 0xd800 ? 0xe000 : raised);
+}

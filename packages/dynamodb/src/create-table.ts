@@ -1,5 +1,6 @@
-import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { attributes, defaultCheckpointTable, FEED_INDEX, LISTING_INDEX } from './items.js';
+import { CreateTableCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, UpdateTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { StoreLayoutError } from '@keyvent/core';
+import { attributes, defaultCheckpointTable, FEED_INDEX, LAYOUT_VERSION, layoutItemKey, LISTING_INDEX } from './items.js';
 
 /**
  * Creates the table the driver needs (on-demand billing), if it does not exist, and waits until it is
@@ -48,6 +49,30 @@ export async function createDynamoDbTable(client: DynamoDBClient, tableName: str
   await waitUntilTableExists({ client, maxWaitTime: 120 }, { TableName: tableName });
   await addFeedIndex(client, tableName);
   await createCheckpointTable(client, checkpointTableName);
+  await markLayout(client, tableName);
+}
+
+/** Writes the layout version into a new table; refuses a table that holds another. */
+async function markLayout(client: DynamoDBClient, tableName: string) {
+  try {
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { ...layoutItemKey(), lv: { S: LAYOUT_VERSION } },
+        ConditionExpression: `attribute_not_exists(${attributes.key})`,
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    const found = await readLayout(client, tableName);
+    if (found !== LAYOUT_VERSION) throw new StoreLayoutError('dynamodb', found, LAYOUT_VERSION, tableName);
+  }
+}
+
+/** The table's layout version, if it has one. */
+export async function readLayout(client: Pick<DynamoDBClient, 'send'>, tableName: string): Promise<string | undefined> {
+  const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: layoutItemKey(), ConsistentRead: true }));
+  return Item?.lv?.S;
 }
 
 const FEED_ATTRIBUTES = [

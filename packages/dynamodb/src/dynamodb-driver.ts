@@ -22,11 +22,16 @@ import {
   type DriverFeed,
   type FeedReadOptions,
   type KeyValueDriver,
+  layoutCheck,
   type ListKeysOptions,
+  listShardedKeys,
   type PutEventsOptions,
+  type ShardPage,
+  type ShardRange,
   type StoredEvent,
 } from '@keyvent/core';
-import { attributes, defaultCheckpointTable, FEED_INDEX, feedPartitionOf, fromItem, itemKey, LISTED, LISTING_INDEX, recordOf, toItem } from './items.js';
+import { readLayout } from './create-table.js';
+import { attributes, defaultCheckpointTable, FEED_INDEX, feedPartitionOf, fromItem, itemKey, LAYOUT_VERSION, LISTING_INDEX, LISTING_SHARDS, listingShard, recordOf, toItem } from './items.js';
 
 export interface DynamoDbDriverOptions {
   /** The table, made by `createDynamoDbTable` (or to the same design). */
@@ -64,7 +69,10 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
   // Every request through one place: a failure the SDK gave up on that another try may cure is retryable.
   const client = { send: ((command: Parameters<DynamoDBClient['send']>[0]) => runBackendRequest(NAME, 'a request', () => sdk.send(command), isTransient)) as DynamoDBClient['send'] };
 
+  const checkLayout = layoutCheck(NAME, LAYOUT_VERSION, tableName, () => readLayout(client, tableName));
+
   async function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
+    await checkLayout();
     const first = events[0]!;
     // A refused put returns the item in its way (ALL_OLD): its id says, with no extra read, whether the
     // refusal met this commit's own first copy (the SDK resends a request whose reply was lost).
@@ -236,20 +244,24 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
     return result.Item !== undefined;
   }
 
-  /** Reads the sparse `streams` index, which DynamoDB keeps in UTF-8 byte (code point) order. */
-  async function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
-    let startKey: Record<string, AttributeValue> | undefined;
-    if (startAfter !== undefined && compareKeys(startAfter, prefix) >= 0) {
-      // DynamoDB refuses a start key outside the key condition; past the prefix's range there is nothing.
-      if (!startAfter.startsWith(prefix)) return [];
-      startKey = { [attributes.listed]: { S: LISTED }, ...itemKey(startAfter, 1) };
-    }
+  /**
+   * Reads the sparse `streams` index, which DynamoDB keeps in UTF-8 byte (code point) order within each
+   * of its shards: a page is a merge of one query per shard (see `listShardedKeys`).
+   */
+  async function listKeys(listOptions: ListKeysOptions): Promise<string[]> {
+    await checkLayout();
+    return listShardedKeys(LISTING_SHARDS, readListingShard, listOptions);
+  }
+
+  async function readListingShard(shard: number, { prefix, after }: ShardRange, limit: number): Promise<ShardPage> {
     const names: Record<string, string> = { '#l': attributes.listed };
-    const values: Record<string, AttributeValue> = { ':l': { S: LISTED } };
+    const values: Record<string, AttributeValue> = { ':l': listingShard(shard) };
     if (prefix) {
       names['#k'] = attributes.key;
       values[':p'] = { S: prefix };
     }
+    // `after` is under the prefix (the merge sees to it): DynamoDB refuses a start key outside the key condition.
+    let startKey: Record<string, AttributeValue> | undefined = after === undefined ? undefined : { [attributes.listed]: listingShard(shard), ...itemKey(after, 1) };
     const keys: string[] = [];
     do {
       const page = await client.send(
@@ -266,7 +278,7 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
       for (const item of page.Items ?? []) keys.push(item[attributes.key]!.S!);
       startKey = page.LastEvaluatedKey;
     } while (startKey && keys.length < limit);
-    return keys;
+    return { keys, next: startKey && keys[keys.length - 1] };
   }
 
   let closed = false;
@@ -277,6 +289,9 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
     limits: { maxEventsPerCommit: 99, maxEventBytes: 400 * 1024 - 4096, maxCommitBytes: 3_500_000 },
     atomicPriorCheck: true,
     preferredPageSize: 1000,
+    // The listing index is a global secondary index, which DynamoDB updates after the write, "usually
+    // within a fraction of a second" but with no bound it guarantees (see the README).
+    listingDelayMs: 1000,
     ...(options.feed === false ? {} : { feed }),
     checkSequence,
     fetchEvents,

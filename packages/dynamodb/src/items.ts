@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { FEED_START, feedPosition, type FeedRecord, type PutEventsOptions, type StoredEvent } from '@keyvent/core';
+import { directoryShardOf, FEED_START, feedPosition, type FeedRecord, type PutEventsOptions, type StoredEvent } from '@keyvent/core';
 
 /** The attribute names of an event item. Short, because names count towards the 400 KB item size. */
 export const attributes = {
@@ -10,7 +10,7 @@ export const attributes = {
   id: 'id',
   timestamp: 'ts',
   metadata: 'md',
-  /** Set only on a stream's first event: the sparse index of stream keys for listing. */
+  /** Set only on a stream's first event: its listing shard, the partition key of the sparse index of stream keys. */
   listed: 'ls',
   /** The change feed: the feed partition (the slice's top 6 bits), the event's position, the stream's slice. */
   feedPartition: 'fp',
@@ -23,7 +23,19 @@ export const FEED_INDEX = 'feed';
 export const feedPartitionOf = (slice: number): number => slice >> 4;
 
 export const LISTING_INDEX = 'streams';
-export const LISTED = 'streams';
+/**
+ * The listing index's partition key values: 16 shards by a hash of the stream key, so that new streams
+ * spread over 16 index partitions (each takes about 1,000 writes a second) instead of one.
+ */
+export const LISTING_SHARDS = 16;
+export const listingShard = (shard: number): AttributeValue => ({ S: `s${String(shard).padStart(2, '0')}` });
+
+/**
+ * The storage layout this version reads and writes: 2 has the 16 listing shards. It is kept in the item
+ * at sequence 0 (which no event has) of the stream `keyvent:layout`, attribute `lv`.
+ */
+export const LAYOUT_VERSION = '2';
+export const layoutItemKey = (): Record<string, AttributeValue> => itemKey('keyvent:layout', 0);
 
 export const itemKey = (key: string, sequence: number): Record<string, AttributeValue> => ({
   [attributes.key]: { S: key },
@@ -39,7 +51,7 @@ export function toItem(event: StoredEvent, feed?: PutEventsOptions['feed']): Rec
     [attributes.timestamp]: { S: event.timestamp },
   };
   if (event.metadata !== undefined) item[attributes.metadata] = { S: JSON.stringify(event.metadata) };
-  if (event.sequence === 1) item[attributes.listed] = { S: LISTED };
+  if (event.sequence === 1) item[attributes.listed] = listingShard(directoryShardOf(event.key, LISTING_SHARDS));
   if (feed) {
     item[attributes.feedPartition] = { N: String(feedPartitionOf(feed.slice)) };
     item[attributes.position] = { S: feedPosition(feed.stamp, feed.hash, event.sequence) };

@@ -1,5 +1,5 @@
 import type { Collection, IndexDescription } from 'mongodb';
-import { DriverError } from '@keyvent/core';
+import { DriverError, StoreLayoutError } from '@keyvent/core';
 import type { CommitDocument } from './documents.js';
 
 const NAMESPACE_NOT_FOUND = 26;
@@ -48,4 +48,35 @@ export async function createMongoDbIndexes(collection: Collection<CommitDocument
   }
   const missing = INDEXES.filter(({ name }) => !existing.some((index) => index.name === name));
   if (missing.length > 0) await collection.createIndexes(missing);
+  await markLayout(collection);
+}
+
+/**
+ * The storage layout this version reads and writes, kept in the collection's document `keyvent:layout`
+ * (it has no stream key, so no stream query meets it): 2 is the first to be marked.
+ */
+export const LAYOUT_VERSION = '2';
+const LAYOUT_ID = 'keyvent:layout';
+const DUPLICATE_KEY = 11000;
+
+const layoutDocuments = (collection: Collection<CommitDocument>) => collection.db.collection<{ _id: string; v: string }>(collection.collectionName);
+
+/** The collection's layout version, if it has one. */
+export async function readLayout(collection: Collection<CommitDocument>): Promise<string | undefined> {
+  return (await layoutDocuments(collection).findOne({ _id: LAYOUT_ID }))?.v;
+}
+
+/** Writes the layout version into a new collection; refuses one that holds another. */
+async function markLayout(collection: Collection<CommitDocument>): Promise<void> {
+  let found = await readLayout(collection);
+  if (found === undefined) {
+    try {
+      await layoutDocuments(collection).insertOne({ _id: LAYOUT_ID, v: LAYOUT_VERSION });
+      return;
+    } catch (error) {
+      if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+      found = await readLayout(collection);
+    }
+  }
+  if (found !== LAYOUT_VERSION) throw new StoreLayoutError('mongodb', found, LAYOUT_VERSION, collection.collectionName);
 }

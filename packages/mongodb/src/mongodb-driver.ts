@@ -7,12 +7,14 @@ import {
   type DriverFeed,
   type FeedReadOptions,
   type KeyValueDriver,
+  layoutCheck,
   type ListKeysOptions,
   type PutEventsOptions,
   runBackendRequest,
   type StoredEvent,
 } from '@keyvent/core';
 import { fromDocument, orderKey, recordsOf, toDocument, type CommitDocument } from './documents.js';
+import { LAYOUT_VERSION, readLayout } from './indexes.js';
 
 /** A consumer's checkpoint row, in the collection `<collection>.feed`. */
 interface CheckpointDocument {
@@ -80,7 +82,10 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
    * deleted, so that stays true until the insert, and a stale writer at that boundary collides on the
    * unique (k, f) with the commit already there: the check and the insert are safe together.
    */
+  const checkLayout = layoutCheck(NAME, LAYOUT_VERSION, name, () => run('a read', () => readLayout(commits)));
+
   async function putEvents(events: readonly StoredEvent[], putOptions?: PutEventsOptions): Promise<void> {
+    await checkLayout();
     const first = events[0]!;
     const conflict = (cause?: unknown) => new ConcurrencyError(first.key, first.sequence - 1, undefined, { cause, driver: NAME });
     if (putOptions?.checkPrior) {
@@ -133,12 +138,14 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
 
   /** Reads the streams' first commits (f = 1) in the order of their hex keys, which is code point order. */
   async function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
+    await checkLayout();
     const hexPrefix = orderKey(prefix);
-    const from = startAfter !== undefined && compareKeys(startAfter, prefix) >= 0 ? { $gt: orderKey(startAfter) } : { $gte: hexPrefix };
-    const firsts = await run('listing', () =>
-      commits.find({ f: 1, o: from }, { projection: { k: 1, o: 1 } }).sort({ o: 1 }).limit(limit).toArray(),
-    );
-    return firsts.filter((commit) => commit.o!.startsWith(hexPrefix)).map((commit) => commit.k);
+    const range: { $gt?: string; $gte?: string; $lt?: string } =
+      startAfter !== undefined && compareKeys(startAfter, prefix) >= 0 ? { $gt: orderKey(startAfter) } : { $gte: hexPrefix };
+    // Every key under the prefix has a hex key that starts with the prefix's and goes on with a digit, below `g`.
+    if (prefix) range.$lt = `${hexPrefix}g`;
+    const firsts = await run('listing', () => commits.find({ f: 1, o: range }, { projection: { k: 1, o: 1 } }).sort({ o: 1 }).limit(limit).toArray());
+    return firsts.map((commit) => commit.k);
   }
 
   const feed: DriverFeed = {
