@@ -11,7 +11,10 @@ import {
   DriverError,
   feedPosition,
   type FeedRecord,
+  eventBytes,
   type KeyValueDriver,
+  pageBudget,
+  READ_PAGE_BYTES,
   layoutCheck,
   type PutEventsOptions,
   type StoredEvent,
@@ -67,6 +70,8 @@ type HeadEntity = {
   last: string;
 };
 const MAX_PAGE = 1000;
+/** The events of a read's first request, before their sizes are known: at most 32 MiB of entities. */
+const FIRST_RANGE = 32;
 
 /**
  * A driver on Azure Table Storage or Cosmos DB for Table: one entity per event (PartitionKey = the
@@ -132,31 +137,50 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     }
   }
 
-  /**
-   * Reads the RowKey range (after, after + limit]: sequences are consecutive, so it holds exactly
-   * min(limit, remaining) events. They are sorted here, as Cosmos DB returns them in no set order.
-   */
-  const fetchEvents = (key: string, afterSequence: number, limit: number) => fetchPage(key, afterSequence, limit, (_, event) => event);
+  /** A page of a stream, ended early at the driver's byte bound. */
+  function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+    const budget = pageBudget();
+    return fetchPage(key, afterSequence, limit, (_, event) => event, (event) => budget.add(event));
+  }
 
-  function fetchPage<T extends StoredEvent | FeedRecord>(
+  /**
+   * Reads RowKey ranges from (after, after + n]: sequences are consecutive, so a range holds exactly
+   * min(n, remaining) events, sorted here as Cosmos DB returns them in no set order. The first range is
+   * FIRST_RANGE events, the next as many as READ_PAGE_BYTES holds at the largest event read so far (an
+   * entity is at most 1 MiB), up to 1,000, until `limit`, the end of the stream, or `full`.
+   */
+  async function fetchPage<T extends StoredEvent | FeedRecord>(
     key: string,
     afterSequence: number,
     limit: number,
     decode: (entity: TableEntity<EventEntity>, event: StoredEvent) => T,
+    full?: (item: T) => boolean,
   ): Promise<T[]> {
-    const last = Math.min(afterSequence + limit, Number.MAX_SAFE_INTEGER);
-    const filter = odata`PartitionKey eq ${partitionKeyOf(key)} and RowKey gt ${rowKey(afterSequence)} and RowKey le ${rowKey(last)}`;
-    return read(async () => {
-      const found: { sequence: number; item: T }[] = [];
-      const pages = client.listEntities<EventEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, MAX_PAGE) });
-      for await (const page of pages) {
-        for (const entity of page) {
-          const event = fromEntity(entity as TableEntity<EventEntity>, key);
-          found.push({ sequence: event.sequence, item: decode(entity as TableEntity<EventEntity>, event) });
+    const items: T[] = [];
+    let largest = 1;
+    for (let after = afterSequence, size = Math.min(limit, FIRST_RANGE); size > 0; ) {
+      const last = Math.min(after + size, Number.MAX_SAFE_INTEGER);
+      const filter = odata`PartitionKey eq ${partitionKeyOf(key)} and RowKey gt ${rowKey(after)} and RowKey le ${rowKey(last)}`;
+      const range = await read(async () => {
+        const found: { sequence: number; item: T }[] = [];
+        for await (const page of client.listEntities<EventEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(size, MAX_PAGE) })) {
+          for (const entity of page) {
+            const event = fromEntity(entity as TableEntity<EventEntity>, key);
+            largest = Math.max(largest, eventBytes(event));
+            found.push({ sequence: event.sequence, item: decode(entity as TableEntity<EventEntity>, event) });
+          }
         }
+        return found.sort((a, b) => a.sequence - b.sequence).map(({ item }) => item);
+      });
+      for (const item of range) {
+        items.push(item);
+        if (full?.(item)) return items;
       }
-      return found.sort((a, b) => a.sequence - b.sequence).map(({ item }) => item);
-    });
+      if (range.length < last - after) return items;
+      after = last;
+      size = Math.min(limit - items.length, MAX_PAGE, Math.max(1, Math.floor(READ_PAGE_BYTES / largest)));
+    }
+    return items;
   }
 
   /** Sets the feed positions of a commit's events: one transaction of merges, in the stream's partition. */
@@ -201,6 +225,7 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     name: NAME,
     limits: declaredLimits(service, tableUrl),
     atomicPriorCheck: true,
+    readPageBytes: READ_PAGE_BYTES,
     preferredPageSize: MAX_PAGE,
     ...(feed && { feed: feed.feed }),
     checkSequence: async (key, sequence) => (await pointRead(key, rowKey(sequence))) !== undefined,

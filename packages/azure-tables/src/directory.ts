@@ -19,6 +19,14 @@ interface DirectoryEntity {
   p: boolean;
 }
 
+/** The directory entity of a stream: pending until a listing has seen its first event. */
+export const directoryEntity = (key: string, pending: boolean): DirectoryEntity => ({
+  partitionKey: directoryPartition(directoryShardOf(key, DIRECTORY_SHARDS)),
+  rowKey: directoryRowKey(key),
+  k: key,
+  p: pending,
+});
+
 /**
  * A RowKey that sorts as the key does in code point order, in Azure's (UTF-16 unit) order: each UTF-8
  * byte as a 1 bit then its 8 bits, a 0 bit at the end, cut into 15-bit groups, each group one character
@@ -84,10 +92,7 @@ const CHECK_CONCURRENCY = 8;
  * read costs its page; Cosmos DB returns them in no set order, so there it reads the rest of the shard.
  */
 export function createAzureDirectory({ client, service, exists, read }: AzureDirectoryOptions) {
-  const write = (key: string, pending: boolean) => {
-    const entity: DirectoryEntity = { partitionKey: directoryPartition(directoryShardOf(key, DIRECTORY_SHARDS)), rowKey: directoryRowKey(key), k: key, p: pending };
-    return read(() => client.upsertEntity(entity, 'Replace'));
-  };
+  const write = (key: string, pending: boolean) => read(() => client.upsertEntity(directoryEntity(key, pending), 'Replace'));
 
   async function readShard(shard: number, { prefix, after }: ShardRange, limit: number): Promise<ShardPage> {
     const { from, to } = directoryRange(prefix);

@@ -3,7 +3,10 @@ import {
   ConcurrencyError,
   FEED_START,
   feedPosition,
+  eventBytes,
   type KeyValueDriver,
+  pageBudget,
+  READ_PAGE_BYTES,
   layoutCheck,
   type PutEventsOptions,
   runBackendRequest,
@@ -36,7 +39,19 @@ export type CassandraDriverOptions = {
 
 const NAME = 'cassandra';
 const { consistencies } = types;
-const EVENT_COLUMNS = 'seq, type, data, id, ts, meta, fx';
+const EVENT_COLUMNS = 'seq, type, data, id, ts, meta, fx, sizes';
+/**
+ * The rows of a read's first page, before the stream's sizes are known: at most 32 times the largest
+ * event the driver takes (4 MiB). Reads of up to 32 events are one request.
+ */
+const FIRST_PAGE_ROWS = 32;
+const MAX_EVENT_BYTES = 4 * 1024 * 1024;
+const MAX_SIZE_CLASS = Math.log2(MAX_EVENT_BYTES);
+/** A commit's size class: log2 of its largest event's bytes, rounded up (at least 2^10). */
+function sizeClassOf(events: readonly StoredEvent[]): number {
+  const largest = Math.max(...events.map((event) => eventBytes(event)));
+  return Math.max(10, Math.ceil(Math.log2(largest)));
+}
 /** Errors of an overloaded or briefly unreachable cluster, or of a lost connection: worth another try. */
 const TRANSIENT_NAMES = new Set(['NoHostAvailableError', 'OperationTimedOutError', 'BusyConnectionError']);
 /**
@@ -100,10 +115,11 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
         event.metadata === undefined ? types.unset : JSON.stringify(event.metadata),
         stamp ? feedPosition(stamp.stamp, stamp.hash, event.sequence) : types.unset],
     }));
+    const sizes = [sizeClassOf(events)];
     queries.push(
       putOptions?.checkPrior
-        ? { query: `UPDATE ${table} SET head = ? WHERE key = ? IF head = ?`, params: [last, first.key, base] }
-        : { query: `UPDATE ${table} SET head = ? WHERE key = ?`, params: [last, first.key] },
+        ? { query: `UPDATE ${table} SET head = ?, sizes = sizes + ? WHERE key = ? IF head = ?`, params: [last, sizes, first.key, base] }
+        : { query: `UPDATE ${table} SET head = ?, sizes = sizes + ? WHERE key = ?`, params: [last, sizes, first.key] },
     );
     const result = await run('the commit', () => client.batch(queries, write));
     if (!result.wasApplied()) {
@@ -112,19 +128,40 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     }
   }
 
-  async function fetchRows(key: string, afterSequence: number, limit: number, consistency = read.consistency): Promise<Row[]> {
-    const result = await run('a read', () =>
-      client.execute(`SELECT ${EVENT_COLUMNS} FROM ${table} WHERE key = ? AND seq > ? LIMIT ?`, [key, afterSequence, limit], {
-        ...read,
-        consistency,
-        fetchSize: limit,
-      }),
-    );
-    return result.rows;
+  /**
+   * Rows after a sequence, in pages the coordinator builds bounded in bytes: the first of at most
+   * FIRST_PAGE_ROWS rows, the next of as many as READ_PAGE_BYTES holds at the stream's largest event
+   * (the static `sizes`, which comes with every row). `full` ends the read early (the driver's page bound).
+   * A final read (at SERIAL) reads back one commit (at most maxCommitBytes) in one page.
+   */
+  async function fetchRows(key: string, afterSequence: number, limit: number, consistency = read.consistency, full?: (row: Row) => boolean): Promise<Row[]> {
+    const rows: Row[] = [];
+    let fetchSize = consistency === write.serialConsistency ? limit : Math.min(limit, FIRST_PAGE_ROWS);
+    let pageState: string | undefined;
+    do {
+      const options = { ...read, consistency, fetchSize, pageState };
+      const result = await run('a read', () => client.execute(`SELECT ${EVENT_COLUMNS} FROM ${table} WHERE key = ? AND seq > ? LIMIT ?`, [key, afterSequence, limit], options));
+      for (const row of result.rows) {
+        rows.push(row);
+        if (full?.(row)) return rows;
+      }
+      pageState = result.pageState ?? undefined;
+      const largest = 2 ** Math.max(...((result.rows[0]?.get('sizes') as number[] | null) ?? [MAX_SIZE_CLASS]));
+      fetchSize = Math.max(1, Math.min(limit - rows.length, Math.floor(READ_PAGE_BYTES / largest)));
+    } while (pageState && rows.length < limit);
+    return rows;
   }
 
-  const fetchEvents = async (key: string, afterSequence: number, limit: number, consistency?: types.consistencies) =>
-    (await fetchRows(key, afterSequence, limit, consistency)).map((row) => toEvent(key, row));
+  async function fetchEvents(key: string, afterSequence: number, limit: number, consistency?: types.consistencies): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = [];
+    const budget = pageBudget();
+    await fetchRows(key, afterSequence, limit, consistency, (row) => {
+      const event = toEvent(key, row);
+      events.push(event);
+      return budget.add(event);
+    });
+    return events;
+  }
 
   const feed = createCassandraFeed({
     client,
@@ -161,7 +198,8 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     // A conditional batch is one mutation of one partition: Cassandra's batch-size warn and fail
     // thresholds apply to batches over several partitions, not to it. What bounds it is the largest
     // mutation the commit log takes (half of commitlog_segment_size: 16 MiB by default); stay well under.
-    limits: { maxEventsPerCommit: 1000, maxEventBytes: 4 * 1024 * 1024, maxCommitBytes: 8 * 1024 * 1024 },
+    limits: { maxEventsPerCommit: 1000, maxEventBytes: MAX_EVENT_BYTES, maxCommitBytes: 8 * 1024 * 1024 },
+    readPageBytes: READ_PAGE_BYTES,
     checkSequence,
     fetchEvents: (key, afterSequence, limit) => fetchEvents(key, afterSequence, limit),
     ...(options.feed === false ? {} : { feed }),

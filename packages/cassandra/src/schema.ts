@@ -27,7 +27,9 @@ export function qualifiedTable(keyspace: string, table: string): string {
 
 /**
  * Creates the keyspace (if missing) and the events table: one row per event in the stream's partition,
- * ordered by sequence, with the stream's last sequence in the static column `head`.
+ * ordered by sequence, with the stream's last sequence in the static column `head` and the size classes
+ * of its commits' largest events in `sizes` (for read pages bounded in bytes); the feed's tables, the
+ * stream directory, and the layout version.
  *
  * @example
  * ```ts
@@ -40,12 +42,13 @@ export async function createCassandraSchema(client: Client, options: CassandraSc
   await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${options.keyspace} WITH replication = ${replication}`);
   await client.execute(
     `CREATE TABLE IF NOT EXISTS ${table} (
-      key text, seq bigint, head bigint static,
+      key text, seq bigint, head bigint static, sizes set<int> static,
       type text, data text, id text, ts text, meta text, fx text,
       PRIMARY KEY (key, seq)
     ) WITH CLUSTERING ORDER BY (seq ASC)`,
   );
   await addColumn(client, table, 'fx text');
+  await addColumn(client, table, 'sizes set<int> static');
   const { feedTable, checkpointTable, directoryTable } = companionTables(options.keyspace, options.table ?? 'events');
   await client.execute(`CREATE TABLE IF NOT EXISTS ${directoryTable} (shard int, key text, pending boolean, PRIMARY KEY (shard, key)) WITH CLUSTERING ORDER BY (key ASC)`);
   await client.execute(

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { isValidationError, type ReadOptions } from '@keyvent/core';
+import { eventBytes, isValidationError, type ReadOptions } from '@keyvent/core';
 import { appendMany, expectError, makeEvents, range, readAll, sequencesOf, uniqueKey, type SuiteContext } from './context.js';
 
-export function readCases({ it, store, driver, options, commitSize }: SuiteContext): void {
+export function readCases(context: SuiteContext): void {
+  const { it, store, driver, options, commitSize } = context;
+  largeEventCases(context);
   let ten: Promise<string> | undefined;
   /** One 10-event stream shared by the bounded-read cases (they only read it). */
   const tenEvents = () =>
@@ -91,4 +93,28 @@ export function readCases({ it, store, driver, options, commitSize }: SuiteConte
       await expectError(() => readAll(store(), uniqueKey('read'), readOptions), isValidationError, 'a ValidationError');
     });
   }
+}
+
+/** Reading events of 2 MiB (or the largest the driver takes): pages bounded in bytes, the stream whole. */
+function largeEventCases({ it, store, driver }: SuiteContext): void {
+  it('reads events of 2 MiB (or the largest the driver takes) in pages within its byte bound, forward and backward', async () => {
+    const { readPageBytes, limits = {} } = driver();
+    assert.ok(readPageBytes !== undefined && readPageBytes > 0, 'the driver must declare readPageBytes, the byte bound of its read pages');
+    const size = Math.min(2 * 1024 * 1024, (limits.maxEventBytes ?? Infinity) - 64, (limits.maxCommitBytes ?? Infinity) - 64);
+    const count = Math.ceil(readPageBytes / size) + 2;
+    const key = uniqueKey('large');
+    for (let i = 1; i <= count; i++) {
+      await store().append(key, { type: 'Large', data: `${i}:`.padEnd(size - 24, 'x') }, { expectedVersion: i - 1 });
+    }
+    const page = await driver().fetchEvents(key, 0, 1000);
+    const bytes = page.map((event) => eventBytes(event));
+    const before = bytes.slice(0, -1).reduce((sum, each) => sum + each, 0);
+    assert.ok(page.length >= 1 && page.length < count, `one page read ${page.length} of ${count} events of ${size} bytes`);
+    assert.ok(before < readPageBytes, `the page went on past ${readPageBytes} bytes (${before} before its last event)`);
+    assert.deepEqual(sequencesOf(page), range(1, page.length));
+    const forward = await readAll(store(), key);
+    assert.deepEqual(sequencesOf(forward), range(1, count));
+    assert.deepEqual(forward.map((event) => (event.data as string).split(':')[0]), range(1, count).map(String));
+    assert.deepEqual(sequencesOf(await readAll(store(), key, { direction: 'backward' })), range(1, count).reverse());
+  });
 }

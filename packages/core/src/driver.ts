@@ -128,7 +128,9 @@ export interface KeyValueDriver {
 
   /**
    * The events of `key` with sequence greater than `afterSequence`, in ascending order, and exactly
-   * `min(limit, remaining)` of them, so that a short page means the end of the stream.
+   * `min(limit, remaining)` of them, so that a short page means the end of the stream; or, where the
+   * driver declares `readPageBytes`, fewer (at least one) once their sizes (`eventBytes`) reach that
+   * many bytes: the core reads on after such a page (see `pageBudget`).
    */
   fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]>;
 
@@ -175,6 +177,12 @@ export interface KeyValueDriver {
 
   /** The page size that suits the backend for `fetchEvents`; the core uses it unless a read names its own. */
   readonly preferredPageSize?: number;
+
+  /**
+   * The bytes at which `fetchEvents` ends a page early (a page holds at least one event, whatever its
+   * size), so that a page is bounded in bytes as well as in events. Without it, pages are `limit` events.
+   */
+  readonly readPageBytes?: number;
 
   /** The change feed. Enables `readAll` and `createConsumer`. */
   readonly feed?: DriverFeed;

@@ -10,6 +10,7 @@ export { sliceOf, type FeedEvent, type FeedOptions, type ReadAllOptions } from '
 export { commitPrefixOf, FEED_SLICES, FEED_START, feedKeyOf, feedPosition, positionAtStamp, positionInCommit, sequenceOf, stampOf, type FeedKey } from './feed-positions.js';
 export { directoryShardOf, listShardedKeys, type ShardPage, type ShardRange, type ShardReader } from './listing.js';
 export { layoutCheck } from './layout.js';
+export { pageBudget, READ_PAGE_BYTES } from './pages.js';
 export { createMemoryDriver, type MemoryDriverOptions } from './memory-driver.js';
 export * from './registry.js';
 export * from './repository.js';

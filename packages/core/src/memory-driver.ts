@@ -1,3 +1,4 @@
+import { pageBudget, READ_PAGE_BYTES } from './pages.js';
 import type { CheckpointRow, DriverFeed, DriverLimits, FeedRecord, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
 import { ConcurrencyError } from './errors.js';
 import { feedPosition, positionAtStamp, stampOf } from './feed-positions.js';
@@ -54,9 +55,13 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
   async function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
     const stream = streams.get(key);
     const page: StoredEvent[] = [];
-    for (let sequence = afterSequence + 1; stream && sequence <= stream.last && page.length < limit; sequence++) {
+    const budget = pageBudget();
+    for (let sequence = afterSequence + 1; stream && sequence <= stream.last && page.length < limit && !budget.full; sequence++) {
       const json = stream.events.get(sequence);
-      if (json !== undefined) page.push({ key, sequence, ...JSON.parse(json) });
+      if (json === undefined) continue;
+      const event: StoredEvent = { key, sequence, ...JSON.parse(json) };
+      page.push(event);
+      budget.add(event);
     }
     return page;
   }
@@ -105,6 +110,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
     ...(options.feed === false ? {} : { feed }),
     limits: options.limits,
     atomicPriorCheck: true,
+    readPageBytes: READ_PAGE_BYTES,
     checkSequence: async (key, sequence) => streams.get(key)?.events.has(sequence) ?? false,
     lastSequence: async (key) => streams.get(key)?.last ?? 0,
     fetchEvents,

@@ -3,6 +3,7 @@ import type { DriverLimits, KeyValueDriver, ListKeysOptions, PutEventsOptions } 
 import { createDriverGate, type RetryOptions } from './driver-calls.js';
 import { ConcurrencyError, DriverError, isConcurrencyError, isDriverError, NotSupportedError, StoreClosedError, ValidationError } from './errors.js';
 import { assertStreamKey } from './keys.js';
+import { endedByBytes, fetchRange } from './pages.js';
 import { createFeedAccess, feedAccess, type FeedAccess, type FeedEvent, type FeedOptions, type ReadAllOptions } from './feed.js';
 import { createPublisher, type EventHandler, type SubscribeOptions } from './subscriptions.js';
 import type { ExpectedVersion, NewEvent, StoredEvent } from './types.js';
@@ -184,7 +185,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
       return stamp ? { ...prior, feed: stamp } : prior;
     };
     const base = first.sequence - 1;
-    const atSequences = () => driver.fetchEvents(first.key, base, stored.length);
+    const atSequences = () => fetchRange((after, limit) => driver.fetchEvents(first.key, after, limit), base, stored.length, driver.readPageBytes);
     let found: readonly string[] | undefined;
     // An attempt whose reply was lost may still be running on the backend: then no read can be final.
     let inDoubt = false;
@@ -229,7 +230,8 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
    * read answers, the caller is told the outcome is unknown.
    */
   async function readBack(first: StoredEvent, count: number, failure: DriverError) {
-    const read = (name: 'fetchEvents' | 'fetchEventsFinal') => gate.call(name, () => driver[name]!(first.key, first.sequence - 1, count), true);
+    const read = (name: 'fetchEvents' | 'fetchEventsFinal') =>
+      fetchRange((after, limit) => gate.call(name, () => driver[name]!(first.key, after, limit), true), first.sequence - 1, count, driver.readPageBytes);
     let finalFailure: string | undefined;
     if (driver.fetchEventsFinal) {
       try {
@@ -320,9 +322,9 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
           return events;
         }),
       );
-    if (direction === 'forward') return readForward(fetch, from ?? 1, to ?? Number.MAX_SAFE_INTEGER, pageSize);
+    if (direction === 'forward') return readForward(fetch, from ?? 1, to ?? Number.MAX_SAFE_INTEGER, pageSize, driver.readPageBytes);
     const head = () => gate.operation(() => gate.lastSequence(key));
-    if (direction === 'backward') return readBackward(fetch, head, from, to ?? 1, pageSize);
+    if (direction === 'backward') return readBackward((after, count) => fetchRange(fetch, after, count, driver.readPageBytes), head, from, to ?? 1, pageSize);
     throw new ValidationError('direction', `must be 'forward' or 'backward', got ${JSON.stringify(direction)}`);
   }
 
@@ -451,13 +453,14 @@ function prepare(events: readonly NewEvent[]): Prepared[] {
 
 type Fetch = (after: number, limit: number) => Promise<StoredEvent[]>;
 
-async function* readForward(fetch: Fetch, from: number, to: number, pageSize: number) {
+/** A page short of its limit is the end of the stream, unless the driver ended it at its byte bound. */
+async function* readForward(fetch: Fetch, from: number, to: number, pageSize: number, readPageBytes: number | undefined) {
   for (let after = from - 1; after < to; ) {
     const limit = Math.min(pageSize, to - after);
     const page = await fetch(after, limit);
     yield* page;
-    if (page.length < limit) return;
-    after += limit;
+    if (page.length < limit && !endedByBytes(page, readPageBytes)) return;
+    after += page.length;
   }
 }
 

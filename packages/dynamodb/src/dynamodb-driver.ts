@@ -22,6 +22,8 @@ import {
   type DriverFeed,
   type FeedReadOptions,
   type KeyValueDriver,
+  pageBudget,
+  READ_PAGE_BYTES,
   layoutCheck,
   type ListKeysOptions,
   listShardedKeys,
@@ -100,9 +102,18 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
     }
   }
 
-  const fetchEvents = (key: string, afterSequence: number, limit: number) => fetchItems(key, afterSequence, limit, fromItem);
+  function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+    const budget = pageBudget();
+    return fetchItems(key, afterSequence, limit, fromItem, (event) => budget.add(event));
+  }
 
-  async function fetchItems<T>(key: string, afterSequence: number, limit: number, decode: (item: Record<string, AttributeValue>) => T): Promise<T[]> {
+  async function fetchItems<T>(
+    key: string,
+    afterSequence: number,
+    limit: number,
+    decode: (item: Record<string, AttributeValue>) => T,
+    full?: (item: T) => boolean,
+  ): Promise<T[]> {
     const events: T[] = [];
     const input: QueryCommandInput = {
       TableName: tableName,
@@ -111,11 +122,15 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
       ExpressionAttributeValues: { ':k': { S: key }, ':after': { N: String(afterSequence) } },
       ConsistentRead: true,
     };
-    // A page stops at 1 MB; keep reading until `limit` events or the end of the stream.
+    // A response stops at 1 MB; keep reading until `limit` events, the page's bytes, or the end of the stream.
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await client.send(new QueryCommand({ ...input, Limit: limit - events.length, ExclusiveStartKey: startKey }));
-      for (const item of page.Items ?? []) events.push(decode(item));
+      for (const item of page.Items ?? []) {
+        const decoded = decode(item);
+        events.push(decoded);
+        if (full?.(decoded)) return events;
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey && events.length < limit);
     return events;
@@ -288,6 +303,7 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
     // less what the key, id, timestamp and attribute names take.
     limits: { maxEventsPerCommit: 99, maxEventBytes: 400 * 1024 - 4096, maxCommitBytes: 3_500_000 },
     atomicPriorCheck: true,
+    readPageBytes: READ_PAGE_BYTES,
     preferredPageSize: 1000,
     // The listing index is a global secondary index, which DynamoDB updates after the write, "usually
     // within a fraction of a second" but with no bound it guarantees (see the README).

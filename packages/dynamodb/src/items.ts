@@ -29,6 +29,8 @@ export const LISTING_INDEX = 'streams';
  */
 export const LISTING_SHARDS = 16;
 export const listingShard = (shard: number): AttributeValue => ({ S: `s${String(shard).padStart(2, '0')}` });
+/** The listing shard (`ls`) of a stream's first event. */
+export const listingShardOf = (key: string): AttributeValue => listingShard(directoryShardOf(key, LISTING_SHARDS));
 
 /**
  * The storage layout this version reads and writes: 2 has the 16 listing shards. It is kept in the item
@@ -51,7 +53,7 @@ export function toItem(event: StoredEvent, feed?: PutEventsOptions['feed']): Rec
     [attributes.timestamp]: { S: event.timestamp },
   };
   if (event.metadata !== undefined) item[attributes.metadata] = { S: JSON.stringify(event.metadata) };
-  if (event.sequence === 1) item[attributes.listed] = listingShard(directoryShardOf(event.key, LISTING_SHARDS));
+  if (event.sequence === 1) item[attributes.listed] = listingShardOf(event.key);
   if (feed) {
     item[attributes.feedPartition] = { N: String(feedPartitionOf(feed.slice)) };
     item[attributes.position] = { S: feedPosition(feed.stamp, feed.hash, event.sequence) };

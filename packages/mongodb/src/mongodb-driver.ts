@@ -7,6 +7,8 @@ import {
   type DriverFeed,
   type FeedReadOptions,
   type KeyValueDriver,
+  pageBudget,
+  READ_PAGE_BYTES,
   layoutCheck,
   type ListKeysOptions,
   type PutEventsOptions,
@@ -99,14 +101,17 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
     }
   }
 
-  const fetchEvents = (key: string, afterSequence: number, limit: number) => fetchPage(key, afterSequence, limit, fromDocument, commits);
+  function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+    const budget = pageBudget();
+    return fetchPage(key, afterSequence, limit, fromDocument, commits, (event) => budget.add(event));
+  }
 
   /**
    * A stream's events after a sequence, decoded by `decode`. Only the commits that overlap the page: without
    * the bound on `f`, every later commit of the stream would come back in the first batch, to be thrown
    * away (measured: loads ran at 0.22x the raw client).
    */
-  async function fetchPage<T>(key: string, afterSequence: number, limit: number, decode: Decode<T>, from: Collection<CommitDocument>): Promise<T[]> {
+  async function fetchPage<T>(key: string, afterSequence: number, limit: number, decode: Decode<T>, from: Collection<CommitDocument>, full?: (item: T) => boolean): Promise<T[]> {
     const page: T[] = [];
     const last = afterSequence + limit;
     const cursor = from.find({ k: key, l: { $gt: afterSequence }, f: { $lte: last } }).sort({ l: 1 }).batchSize(Math.min(limit, 1000));
@@ -115,10 +120,14 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
       try {
         for await (const commit of cursor) {
           // Decode only the events of the page, not the whole commit.
+          let ended = false;
           for (const item of decode(commit, afterSequence, last)) {
-            if (page.length < limit) page.push(item);
+            if (page.length === limit || ended) break;
+            page.push(item);
+            ended = full?.(item) ?? false;
           }
-          if (page.length === limit) break;
+          // Bounded in bytes too: the server's batches stop at 16 MiB, and the page at the driver's bound.
+          if (page.length === limit || ended) break;
         }
       } finally {
         await cursor.close();
@@ -192,6 +201,7 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
     name: NAME,
     ...(options.feed === false ? {} : { feed }),
     atomicPriorCheck: true,
+    readPageBytes: READ_PAGE_BYTES,
     // Each query may cost a collection scan on some MongoDB-protocol servers: few, large pages (documents hold whole commits).
     preferredPageSize: 10_000,
     // A document is at most 16 MiB of BSON; the JSON text of the events plus the envelope stays under.

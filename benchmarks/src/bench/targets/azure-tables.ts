@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { odata, type TableEntity, type TransactionAction } from '@azure/data-tables';
-import { createStore } from '@keyvent/core';
-import { createAzureTablesDriver, createAzureTablesTable } from '@keyvent/azure-tables';
+import { compareKeys, createStore } from '@keyvent/core';
+import { createAzureTablesDriver, createAzureTablesTable, directoryEntity } from '@keyvent/azure-tables';
 import type { RunningBackend } from '@keyvent/testing';
 import { envelopes, type BenchTarget, type Ops } from '@keyvent/cli';
 
@@ -22,6 +22,8 @@ export async function azureTablesTarget(server: RunningBackend<'azure-tables'>):
     ]);
     if (base > 0) actions.push(['update', { partitionKey: key, rowKey: row(base) }, 'Merge', { etag: '*' }]);
     actions.push(['upsert', { partitionKey: key, rowKey: '~head', last: String(base + events.length) }, 'Replace']);
+    // A new stream's directory entry, pending, before its first commit.
+    if (base === 0) await client.upsertEntity(directoryEntity(key, true), 'Replace');
     try {
       await client.submitTransaction(actions);
       return true;
@@ -50,16 +52,21 @@ export async function azureTablesTarget(server: RunningBackend<'azure-tables'>):
       }
       return count;
     },
-    list: async (prefix) => {
-      const keys: string[] = [];
-      const filter = odata`RowKey eq ${'~head'} and PartitionKey ge ${prefix} and PartitionKey lt ${`${prefix}\uffff`}`;
-      for await (const page of client.listEntities({ queryOptions: { filter, select: ['PartitionKey'] } }).byPage({ maxPageSize: 1000 })) {
-        for (const entity of page) keys.push(entity.partitionKey!);
-      }
-      return keys;
-    },
+    list: (prefix) => scanHeads(prefix),
+    listPage: async (prefix, startAfter, limit) => (await scanHeads(prefix, startAfter)).slice(0, limit),
   };
+
+  /** Layout 1's listing: the head of every stream under the prefix, sorted here. */
+  async function scanHeads(prefix: string, startAfter?: string): Promise<string[]> {
+    const keys: string[] = [];
+    const filter = odata`RowKey eq ${'~head'} and PartitionKey ge ${prefix} and PartitionKey lt ${`${prefix}\uffff`}`;
+    for await (const page of client.listEntities({ queryOptions: { filter, select: ['PartitionKey'] } }).byPage({ maxPageSize: 1000 })) {
+      for (const entity of page) if (startAfter === undefined || compareKeys(entity.partitionKey!, startAfter) > 0) keys.push(entity.partitionKey!);
+    }
+    return keys.sort(compareKeys);
+  }
   return { backend: 'azure-tables', description: server.description, store, raw, requests: () => requests,
+    rawListing: { how: 'every stream head under the prefix, sorted client-side (what layout 1 did)', scans: true },
     feedDrivers: () => ({ on: createAzureTablesDriver({ client }), off: createAzureTablesDriver({ client, feed: false }) }),
     close: () => store.close() };
 }

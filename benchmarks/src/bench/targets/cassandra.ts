@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, tracker, types } from 'cassandra-driver';
-import { createStore } from '@keyvent/core';
-import { createCassandraDriver, createCassandraSchema } from '@keyvent/cassandra';
+import { compareKeys, createStore, directoryShardOf, eventBytes } from '@keyvent/core';
+import { createCassandraDriver, createCassandraSchema, DIRECTORY_SHARDS } from '@keyvent/cassandra';
 import type { RunningBackend } from '@keyvent/testing';
 import { envelopes, type BenchTarget, type Ops } from '@keyvent/cli';
 
@@ -27,17 +27,31 @@ export async function cassandraTarget(server: RunningBackend<'cassandra'>): Prom
   const insert = `INSERT INTO ${table} (key, seq, type, data, id, ts, meta) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`;
 
   async function put(key: string, events: Parameters<Ops['appendNew']>[1], base: number): Promise<boolean> {
-    const queries = envelopes(events, base).map((event) => ({
+    const stored = envelopes(events, base);
+    const queries: { query: string; params: unknown[] }[] = stored.map((event) => ({
       query: insert,
       params: [key, event.sequence, event.type, JSON.stringify(event.data), event.id, event.timestamp, null],
     }));
     const last = base + events.length;
+    const sizes = [Math.max(10, Math.ceil(Math.log2(Math.max(...stored.map((event) => eventBytes(event))))))];
     queries.push(
       base > 0
-        ? { query: `UPDATE ${table} SET head = ? WHERE key = ? IF head = ?`, params: [last, key, base] }
-        : { query: `UPDATE ${table} SET head = ? WHERE key = ?`, params: [last, key] },
+        ? { query: `UPDATE ${table} SET head = ?, sizes = sizes + ? WHERE key = ? IF head = ?`, params: [last, sizes, key, base] }
+        : { query: `UPDATE ${table} SET head = ?, sizes = sizes + ? WHERE key = ?`, params: [last, sizes, key] },
     );
+    // A new stream's directory entry, pending, before its first commit.
+    if (base === 0) await client.execute(`INSERT INTO ${table}_streams (shard, key, pending) VALUES (?, ?, true)`, [directoryShardOf(key, DIRECTORY_SHARDS), key], read);
     return (await client.batch(queries, write)).wasApplied();
+  }
+
+  /** Layout 1's listing: every partition key of the table, sorted here (partitions come back in token order). */
+  async function scanKeys(prefix: string, startAfter?: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const row of await client.execute(`SELECT DISTINCT key FROM ${table}`, [], { ...read, fetchSize: 1000 })) {
+      const key = row.get('key') as string;
+      if (key.startsWith(prefix) && (startAfter === undefined || compareKeys(key, startAfter) > 0)) keys.push(key);
+    }
+    return keys.sort(compareKeys);
   }
 
   const raw: Ops = {
@@ -50,16 +64,11 @@ export async function cassandraTarget(server: RunningBackend<'cassandra'>): Prom
       for await (const row of result) if (JSON.parse(row.get('data') as string) !== undefined) count++;
       return count;
     },
-    list: async (prefix) => {
-      const keys: string[] = [];
-      for await (const row of await client.execute(`SELECT DISTINCT key FROM ${table}`, [], { ...read, fetchSize: 1000 })) {
-        const key = row.get('key') as string;
-        if (key.startsWith(prefix)) keys.push(key);
-      }
-      return keys.sort();
-    },
+    list: (prefix) => scanKeys(prefix),
+    listPage: async (prefix, startAfter, limit) => (await scanKeys(prefix, startAfter)).slice(0, limit),
   };
   return { backend: 'cassandra', description: server.description, store, raw, requests: () => requests,
+    rawListing: { how: 'SELECT DISTINCT key over the table, sorted client-side (what layout 1 did)', scans: true },
     feedDrivers: () => ({ on: createCassandraDriver({ client, keyspace }), off: createCassandraDriver({ client, keyspace, feed: false }) }),
     close: async () => (await store.close(), await client.shutdown()) };
 }

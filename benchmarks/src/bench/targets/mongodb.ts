@@ -48,9 +48,16 @@ export async function mongoDbTarget(server: RunningBackend<'mongodb'>): Promise<
       const cursor = commits.find({ f: 1, o: { $gte: low, $lt: `${low}g` } }, { projection: { k: 1 } }).sort({ o: 1 }).batchSize(1000);
       return (await cursor.toArray()).map((commit) => commit.k);
     },
+    listPage: async (prefix, startAfter, limit) => {
+      const low = Buffer.from(prefix).toString('hex');
+      const from = startAfter === undefined ? { $gte: low } : { $gt: Buffer.from(startAfter).toString('hex') };
+      const found = await commits.find({ f: 1, o: { ...from, $lt: `${low}g` } }, { projection: { k: 1 } }).sort({ o: 1 }).limit(limit).toArray();
+      return found.map((commit) => commit.k);
+    },
   };
   const peers = [{ name: 'Emmett 0.42.4', ops: emmettOps(client, `${database}_emmett`) }];
   return { backend: 'mongodb', description: server.description, store, raw, peers, requests: () => requests,
+    rawListing: { how: 'a find on the listing index with a limit (what the driver does)', scans: false },
     feedDrivers: () => ({ on: createMongoDbDriver({ client, database }), off: createMongoDbDriver({ client, database, feed: false }) }),
     close: async () => (await store.close(), await client.close()) };
 }

@@ -20,6 +20,8 @@ export interface Ops {
   load(key: string): Promise<number>;
   /** Every key under the prefix, in order (absent where a library cannot list streams). */
   list?(prefix: string): Promise<string[]>;
+  /** One listing page: up to `limit` keys under the prefix after `startAfter`, in order. */
+  listPage?(prefix: string, startAfter: string | undefined, limit: number): Promise<string[]>;
 }
 
 /** A backend ready for the benchmark: keyvent's store on it, the raw client's ops, and a request counter. */
@@ -29,6 +31,8 @@ export interface BenchTarget {
   store: EventStore;
   /** What the raw client does, where there is a backend client to compare with. */
   raw?: Ops;
+  /** How the raw client lists (its `listPage`), for the listing section; `scans` when every page reads the whole prefix. */
+  rawListing?: { how: string; scans: boolean };
   /** The raw client keeps its own data (so read workloads are seeded for each side). */
   rawSeparate?: boolean;
   /** Other event-store libraries on the same backend, each with its own data layout. */
@@ -58,6 +62,7 @@ export function keyventOps(store: EventStore): Ops {
       return count;
     },
     list: (prefix) => allStreams(store, prefix),
+    listPage: (prefix, startAfter, limit) => store.listStreams({ prefix, startAfter, limit }),
   };
 }
 

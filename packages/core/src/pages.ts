@@ -1,0 +1,55 @@
+import type { StoredEvent } from './types.js';
+import { eventBytes } from './validation.js';
+
+/** The byte bound of a read page that the drivers shipped with keyvent keep (see `KeyValueDriver.readPageBytes`). */
+export const READ_PAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A read page's byte budget, for drivers: `add` each event as it is decoded; once `full`, the page ends
+ * there (it holds at least one event, whatever its size). The size is `eventBytes`, which the core
+ * measures again to tell a page ended by its bytes from the end of the stream.
+ */
+export function pageBudget(maxBytes: number = READ_PAGE_BYTES) {
+  let bytes = 0;
+  return {
+    /** Counts an event; true once the page has reached its bytes. */
+    add(event: Pick<StoredEvent, 'type' | 'data' | 'metadata'>): boolean {
+      bytes += eventBytes(event);
+      return bytes >= maxBytes;
+    },
+    get full() {
+      return bytes >= maxBytes;
+    },
+    get bytes() {
+      return bytes;
+    },
+  };
+}
+
+/** Did a page short of its limit stop at the driver's byte bound (so the stream may go on)? */
+export function endedByBytes(page: readonly StoredEvent[], readPageBytes: number | undefined): boolean {
+  if (readPageBytes === undefined || page.length === 0) return false;
+  let bytes = 0;
+  for (const event of page) bytes += eventBytes(event);
+  return bytes >= readPageBytes;
+}
+
+/**
+ * The events in (after, after + count] however the driver pages them: it reads on after a page ended by
+ * its bytes, until `count` events or a page short of what it asked for without reaching them.
+ */
+export async function fetchRange(
+  fetch: (after: number, limit: number) => Promise<StoredEvent[]>,
+  after: number,
+  count: number,
+  readPageBytes: number | undefined,
+): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for (let next = after; events.length < count; ) {
+    const page = await fetch(next, count - events.length);
+    events.push(...page);
+    if (!endedByBytes(page, readPageBytes)) break;
+    next += page.length;
+  }
+  return events;
+}
