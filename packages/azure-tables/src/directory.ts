@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
-import { directoryShardOf, listShardedKeys, type ListKeysOptions, type ShardPage, type ShardRange } from '@keyvent/core';
+import { compareKeys, directoryShardOf, listShardedKeys, type ListKeysOptions, type ShardPage, type ShardRange } from '@keyvent/core';
 import type { AzureTablesService } from './limits.js';
 import { prefixUpperBound } from './keys.js';
 
@@ -19,10 +19,13 @@ interface DirectoryEntity {
   p: boolean;
 }
 
-/** The directory entity of a stream: pending until a listing has seen its first event. */
-export const directoryEntity = (key: string, pending: boolean): DirectoryEntity => ({
+/**
+ * The directory entity of a stream: pending until a listing has seen its first event. On Cosmos DB, whose
+ * queries keep no key order and whose RowKeys take 255 bytes, the RowKey is the key's hash.
+ */
+export const directoryEntity = (key: string, pending: boolean, service: AzureTablesService = 'storage'): DirectoryEntity => ({
   partitionKey: directoryPartition(directoryShardOf(key, DIRECTORY_SHARDS)),
-  rowKey: directoryRowKey(key),
+  rowKey: service === 'cosmos' ? createHash('sha256').update(key, 'utf8').digest('base64url') : directoryRowKey(key),
   k: key,
   p: pending,
 });
@@ -92,23 +95,36 @@ const CHECK_CONCURRENCY = 8;
  * read costs its page; Cosmos DB returns them in no set order, so there it reads the rest of the shard.
  */
 export function createAzureDirectory({ client, service, exists, read }: AzureDirectoryOptions) {
-  const write = (key: string, pending: boolean) => read(() => client.upsertEntity(directoryEntity(key, pending), 'Replace'));
+  const write = (key: string, pending: boolean) => read(() => client.upsertEntity(directoryEntity(key, pending, service), 'Replace'));
 
-  async function readShard(shard: number, { prefix, after }: ShardRange, limit: number): Promise<ShardPage> {
+  /** Up to `limit` entities of a shard from the range, in key order. */
+  function entitiesOf(shard: number, { prefix, after }: ShardRange, limit: number): Promise<DirectoryEntity[]> {
+    const partition = odata`PartitionKey eq ${directoryPartition(shard)}`;
+    if (service === 'cosmos') {
+      return read(async () => {
+        const entities: DirectoryEntity[] = [];
+        for await (const page of client.listEntities<DirectoryEntity>({ queryOptions: { filter: partition, select: ['k', 'p'] } }).byPage({ maxPageSize: 1000 })) {
+          for (const entity of page) if (entity.k.startsWith(prefix) && (after === undefined || compareKeys(entity.k, after) > 0)) entities.push(entity as DirectoryEntity);
+        }
+        return entities.sort((a, b) => compareKeys(a.k, b.k)).slice(0, limit);
+      });
+    }
     const { from, to } = directoryRange(prefix);
-    const partition = directoryPartition(shard);
     const lower = after === undefined ? odata`RowKey ge ${from}` : odata`RowKey gt ${directoryRowKey(after)}`;
-    const filter = odata`PartitionKey eq ${partition}` + ` and ${lower}` + (to === undefined ? '' : ` and ${odata`RowKey lt ${to}`}`);
-    const ordered = service === 'storage';
-    const found = await read(async () => {
+    const filter = `${partition} and ${lower}` + (to === undefined ? '' : ` and ${odata`RowKey lt ${to}`}`);
+    return read(async () => {
       const entities: DirectoryEntity[] = [];
-      const pages = client.listEntities<DirectoryEntity>({ queryOptions: { filter, select: ['RowKey', 'k', 'p'] } }).byPage({ maxPageSize: Math.min(limit, 1000) });
-      for await (const page of pages) {
+      for await (const page of client.listEntities<DirectoryEntity>({ queryOptions: { filter, select: ['k', 'p'] } }).byPage({ maxPageSize: Math.min(limit, 1000) })) {
         for (const entity of page) entities.push(entity as DirectoryEntity);
-        if (ordered && entities.length >= limit) break;
+        if (entities.length >= limit) break;
       }
-      return ordered ? entities.slice(0, limit) : entities.sort((a, b) => (a.rowKey < b.rowKey ? -1 : 1)).slice(0, limit);
+      return entities.slice(0, limit);
     });
+  }
+
+  async function readShard(shard: number, range: ShardRange, limit: number): Promise<ShardPage> {
+    const found = await entitiesOf(shard, range, limit);
+    const { prefix } = range;
     const keys: string[] = [];
     for (let i = 0; i < found.length; i += CHECK_CONCURRENCY) {
       const chunk = found.slice(i, i + CHECK_CONCURRENCY);
