@@ -94,6 +94,9 @@ export async function expectError<T>(action: () => Promise<unknown>, guard: (err
  * A driver that forwards to the suite's driver, with some callbacks replaced, and never closes it: for
  * cases that count or disturb calls on the real backend.
  */
+/** A driver's settings (not calls), which a wrapper passes on as they are. */
+export const DRIVER_SETTINGS = ['limits', 'atomicPriorCheck', 'preferredPageSize', 'readPageBytes', 'listingDelayMs'] as const;
+
 export function wrapDriver(driver: KeyValueDriver, overrides: Partial<Pick<KeyValueDriver, 'putEvents'>>): KeyValueDriver {
   const wrapped: KeyValueDriver = {
     name: driver.name,
@@ -102,7 +105,7 @@ export function wrapDriver(driver: KeyValueDriver, overrides: Partial<Pick<KeyVa
     putEvents: overrides.putEvents ?? ((events, options) => driver.putEvents(events, options)),
     close: async () => {},
   };
-  for (const name of ['limits', 'atomicPriorCheck', 'preferredPageSize'] as const) {
+  for (const name of DRIVER_SETTINGS) {
     if (driver[name] !== undefined) Object.assign(wrapped, { [name]: driver[name] });
   }
   if (driver.listKeys) wrapped.listKeys = (options) => driver.listKeys!(options);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createStore, type KeyValueDriver, type KeyventError, type StoredEvent } from '@keyvent/core';
-import { expectError, makeEvents, range, readAll, uniqueKey, type SuiteContext } from './context.js';
+import { DRIVER_SETTINGS, expectError, makeEvents, range, readAll, uniqueKey, type SuiteContext } from './context.js';
 
 const isClosedError = (error: unknown): error is KeyventError => (error as KeyventError)?.code === 'KEYVENT_CLOSED';
 
@@ -38,7 +38,7 @@ function recordingDriver(driver: KeyValueDriver) {
       await driver.close();
     },
   };
-  for (const name of ['limits', 'atomicPriorCheck', 'preferredPageSize'] as const) {
+  for (const name of DRIVER_SETTINGS) {
     if (driver[name] !== undefined) Object.assign(recording, { [name]: driver[name] });
   }
   if (driver.listKeys) recording.listKeys = (options) => driver.listKeys!(options);
