@@ -15,6 +15,7 @@ import {
   type KeyValueDriver,
   pageBudget,
   READ_PAGE_BYTES,
+  type FetchOptions,
   layoutCheck,
   type PutEventsOptions,
   type StoredEvent,
@@ -137,17 +138,17 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     }
   }
 
-  /** A page of a stream, ended early at the driver's byte bound. */
-  function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
-    const budget = pageBudget();
-    return fetchPage(key, afterSequence, limit, (_, event) => event, (event) => budget.add(event));
+  /** A page of a stream, ended early at the byte bound it is read with. */
+  function fetchEvents(key: string, afterSequence: number, limit: number, options?: FetchOptions): Promise<StoredEvent[]> {
+    const budget = pageBudget(options?.maxBytes);
+    return fetchPage(key, afterSequence, limit, (_, event) => event, (event) => budget.add(event), options?.maxBytes);
   }
 
   /**
    * Reads RowKey ranges from (after, after + n]: sequences are consecutive, so a range holds exactly
    * min(n, remaining) events, sorted here as Cosmos DB returns them in no set order. The first range is
-   * FIRST_RANGE events, the next as many as READ_PAGE_BYTES holds at the largest event read so far (an
-   * entity is at most 1 MiB), up to 1,000, until `limit`, the end of the stream, or `full`.
+   * FIRST_RANGE events, the next as many as `maxBytes` (default 4 MiB) holds at the largest event read so
+   * far (an entity is at most 1 MiB), up to 1,000, until `limit`, the end of the stream, or `full`.
    */
   async function fetchPage<T extends StoredEvent | FeedRecord>(
     key: string,
@@ -155,6 +156,7 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     limit: number,
     decode: (entity: TableEntity<EventEntity>, event: StoredEvent) => T,
     full?: (item: T) => boolean,
+    maxBytes = READ_PAGE_BYTES,
   ): Promise<T[]> {
     const items: T[] = [];
     let largest = 1;
@@ -178,7 +180,7 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
       }
       if (range.length < last - after) return items;
       after = last;
-      size = Math.min(limit - items.length, MAX_PAGE, Math.max(1, Math.floor(READ_PAGE_BYTES / largest)));
+      size = Math.min(limit - items.length, MAX_PAGE, Math.max(1, Math.floor(maxBytes / largest)));
     }
     return items;
   }
@@ -225,7 +227,6 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     name: NAME,
     limits: declaredLimits(service, tableUrl),
     atomicPriorCheck: true,
-    readPageBytes: READ_PAGE_BYTES,
     preferredPageSize: MAX_PAGE,
     ...(feed && { feed: feed.feed }),
     checkSequence: async (key, sequence) => (await pointRead(key, rowKey(sequence))) !== undefined,

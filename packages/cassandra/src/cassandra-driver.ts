@@ -130,11 +130,18 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
 
   /**
    * Rows after a sequence, in pages the coordinator builds bounded in bytes: the first of at most
-   * FIRST_PAGE_ROWS rows, the next of as many as READ_PAGE_BYTES holds at the stream's largest event
+   * FIRST_PAGE_ROWS rows, the next of as many as `maxBytes` (default 4 MiB) holds at the stream's largest event
    * (the static `sizes`, which comes with every row). `full` ends the read early (the driver's page bound).
    * A final read (at SERIAL) reads back one commit (at most maxCommitBytes) in one page.
    */
-  async function fetchRows(key: string, afterSequence: number, limit: number, consistency = read.consistency, full?: (row: Row) => boolean): Promise<Row[]> {
+  async function fetchRows(
+    key: string,
+    afterSequence: number,
+    limit: number,
+    consistency = read.consistency,
+    full?: (row: Row) => boolean,
+    maxBytes = READ_PAGE_BYTES,
+  ): Promise<Row[]> {
     const rows: Row[] = [];
     let fetchSize = consistency === write.serialConsistency ? limit : Math.min(limit, FIRST_PAGE_ROWS);
     let pageState: string | undefined;
@@ -147,19 +154,20 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
       }
       pageState = result.pageState ?? undefined;
       const largest = 2 ** Math.max(...((result.rows[0]?.get('sizes') as number[] | null) ?? [MAX_SIZE_CLASS]));
-      fetchSize = Math.max(1, Math.min(limit - rows.length, Math.floor(READ_PAGE_BYTES / largest)));
+      fetchSize = Math.max(1, Math.min(limit - rows.length, Math.floor(maxBytes / largest)));
     } while (pageState && rows.length < limit);
     return rows;
   }
 
-  async function fetchEvents(key: string, afterSequence: number, limit: number, consistency?: types.consistencies): Promise<StoredEvent[]> {
+  async function fetchEvents(key: string, afterSequence: number, limit: number, maxBytes?: number, consistency?: types.consistencies): Promise<StoredEvent[]> {
     const events: StoredEvent[] = [];
-    const budget = pageBudget();
-    await fetchRows(key, afterSequence, limit, consistency, (row) => {
+    const budget = pageBudget(maxBytes);
+    const full = (row: Row) => {
       const event = toEvent(key, row);
       events.push(event);
       return budget.add(event);
-    });
+    };
+    await fetchRows(key, afterSequence, limit, consistency, full, maxBytes);
     return events;
   }
 
@@ -199,15 +207,14 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
     // thresholds apply to batches over several partitions, not to it. What bounds it is the largest
     // mutation the commit log takes (half of commitlog_segment_size: 16 MiB by default); stay well under.
     limits: { maxEventsPerCommit: 1000, maxEventBytes: MAX_EVENT_BYTES, maxCommitBytes: 8 * 1024 * 1024 },
-    readPageBytes: READ_PAGE_BYTES,
     checkSequence,
-    fetchEvents: (key, afterSequence, limit) => fetchEvents(key, afterSequence, limit),
+    fetchEvents: (key, afterSequence, limit, fetchOptions) => fetchEvents(key, afterSequence, limit, fetchOptions?.maxBytes),
     ...(options.feed === false ? {} : { feed }),
     // A read at SERIAL first completes any Paxos round left in progress in the partition, and since
     // CASSANDRA-12126 (3.0.24, 3.11.10, 4.0) supersedes one it cannot complete: a batch whose write
     // timed out on the server is then either found, or can never land. Not one whose coordinator may
     // still be running (see inDoubt): the core then reports the outcome as unknown.
-    fetchEventsFinal: (key, afterSequence, limit) => fetchEvents(key, afterSequence, limit, write.serialConsistency),
+    fetchEventsFinal: (key, afterSequence, limit, fetchOptions) => fetchEvents(key, afterSequence, limit, fetchOptions?.maxBytes, write.serialConsistency),
     putEvents,
     lastSequence,
     listKeys: async (listOptions) => {

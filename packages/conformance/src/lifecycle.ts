@@ -22,7 +22,7 @@ function recordingDriver(driver: KeyValueDriver) {
   const recording: KeyValueDriver = {
     name: driver.name,
     checkSequence: (key, sequence) => driver.checkSequence(key, sequence),
-    fetchEvents: async (key, after, limit) => seen(await driver.fetchEvents(key, after, limit)),
+    fetchEvents: async (key, after, limit, options) => seen(await driver.fetchEvents(key, after, limit, options)),
     putEvents: async (events, options) => {
       putsInFlight++;
       putStarted();
@@ -43,7 +43,7 @@ function recordingDriver(driver: KeyValueDriver) {
   }
   if (driver.listKeys) recording.listKeys = (options) => driver.listKeys!(options);
   if (driver.lastSequence) recording.lastSequence = (key) => driver.lastSequence!(key);
-  if (driver.fetchEventsFinal) recording.fetchEventsFinal = async (key, after, limit) => seen(await driver.fetchEventsFinal!(key, after, limit));
+  if (driver.fetchEventsFinal) recording.fetchEventsFinal = async (key, after, limit, options) => seen(await driver.fetchEventsFinal!(key, after, limit, options));
   return {
     driver: recording,
     /** Resolves when the next put reaches the backend. */

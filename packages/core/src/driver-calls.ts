@@ -21,37 +21,60 @@ export interface RetryOptions {
 export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {}) {
   let closing: Promise<void> | undefined;
   let closed = false;
-  const inFlight = new Set<Promise<unknown>>();
-  const backOffOptions = {
-    numOfAttempts: retry.attempts ?? 5,
+  // Operations in flight; once close has begun they only finish, and the last one to settle wakes it.
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const settled = () => {
+    if (--inFlight === 0) drained?.();
+  };
+  /** The retries that may follow a first attempt, of `attempts` in all: the first after `firstDelayMs` (jittered), then doubling. */
+  const retriesAfter = (attempts: number) => ({
+    numOfAttempts: Math.max(1, attempts) - 1,
+    delayFirstAttempt: true,
     startingDelay: retry.firstDelayMs ?? 25,
     maxDelay: retry.maxDelayMs ?? 2000,
     jitter: 'full' as const,
-    retry: (error: unknown) => isDriverError(error) && error.retryable,
-  };
-  const patientOptions = { ...backOffOptions, numOfAttempts: backOffOptions.numOfAttempts * 2 };
+    retry: isRetryable,
+  });
+  const retries = retriesAfter(retry.attempts ?? 5);
+  const patientRetries = retriesAfter((retry.attempts ?? 5) * 2);
   const spans = driverSpans(driver.name);
 
-  /** Runs one of the store's operations: refused once close has begun; close waits for it otherwise. */
+  /**
+   * Runs one of the store's operations: refused once close has begun; close waits for it otherwise.
+   * A failure always comes as a rejection, even one `run` throws before it returns a promise.
+   */
   function operation<T>(run: () => Promise<T>): Promise<T> {
     if (closing) return Promise.reject(new StoreClosedError(driver.name));
-    const running = run();
-    inFlight.add(running);
-    const done = () => void inFlight.delete(running);
-    running.then(done, done);
+    let running: Promise<T>;
+    try {
+      running = run();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    inFlight++;
+    running.then(settled, settled);
     return running;
   }
 
   /**
    * Calls the driver; retries a retryable DriverError with exponential backoff and jitter, bounded;
    * `patient` doubles the attempts (for the read that settles a failed commit: its answer is worth the
-   * wait, as the alternative is telling the caller the outcome is unknown). Each attempt is a client
-   * span (`dynamodb.putEvents`, attribute `keyvent.attempt`).
+   * wait, as the alternative is telling the caller the outcome is unknown). The first attempt runs bare:
+   * the backoff machinery, and the promises it makes, start only after a retryable failure.
    */
   function call<T>(operation: string, run: () => Promise<T>, patient = false): Promise<T> {
-    let attempt = 0;
-    const once = () => spans.request(operation, { 'keyvent.attempt': ++attempt }, () => callOnce(operation, run));
-    return backOff(once, patient ? patientOptions : backOffOptions);
+    return attempt(operation, run, 1).catch((error: unknown) => {
+      const options = patient ? patientRetries : retries;
+      if (options.numOfAttempts === 0 || !isRetryable(error)) throw error;
+      let number = 1;
+      return backOff(() => attempt(operation, run, ++number), options);
+    });
+  }
+
+  /** One attempt of a driver call, a client span (`dynamodb.putEvents`, attribute `keyvent.attempt`). */
+  function attempt<T>(operation: string, run: () => Promise<T>, number: number): Promise<T> {
+    return spans.request(operation, { 'keyvent.attempt': number }, () => callOnce(operation, run));
   }
 
   async function callOnce<T>(operation: string, run: () => Promise<T>): Promise<T> {
@@ -74,7 +97,7 @@ export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {
   /** Refuses new operations, waits for those in flight, runs `beforeClose` (publication), closes the driver. */
   function close(beforeClose: () => Promise<void>): Promise<void> {
     closing ??= (async () => {
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       await beforeClose();
       closed = true;
       await driver.close();
@@ -84,6 +107,8 @@ export function createDriverGate(driver: KeyValueDriver, retry: RetryOptions = {
 
   return { operation, call, lastSequence, close, isClosing: () => closing !== undefined, spans };
 }
+
+const isRetryable = (error: unknown) => isDriverError(error) && error.retryable;
 
 /** Finds the last existing sequence by galloping then bisecting: about 2·log2(n) checks. */
 export async function searchLastSequence(exists: (sequence: number) => Promise<boolean>): Promise<number> {

@@ -102,6 +102,15 @@ export interface DriverFeed {
   listCheckpoints(): Promise<CheckpointRow[]>;
 }
 
+/** How `fetchEvents` bounds a page besides its `limit`. */
+export interface FetchOptions {
+  /**
+   * End the page once its events' sizes (`eventBytes`) reach this many bytes; it holds at least one
+   * event, whatever its size. A driver that ignores it returns whole pages, which is correct, only unbounded.
+   */
+  maxBytes?: number;
+}
+
 /**
  * The contract between the keyvent core and a backend: four callbacks, plus optional capabilities that
  * the core detects. Every rule of the event store (expected versions, validation, paging, retries,
@@ -128,11 +137,11 @@ export interface KeyValueDriver {
 
   /**
    * The events of `key` with sequence greater than `afterSequence`, in ascending order, and exactly
-   * `min(limit, remaining)` of them, so that a short page means the end of the stream; or, where the
-   * driver declares `readPageBytes`, fewer (at least one) once their sizes (`eventBytes`) reach that
-   * many bytes: the core reads on after such a page (see `pageBudget`).
+   * `min(limit, remaining)` of them, so that a short page means the end of the stream; with
+   * `options.maxBytes`, fewer (at least one) once their sizes (`eventBytes`) reach that many bytes (count
+   * them with `pageBudget`): the core, which asked for the bound, reads on after such a page.
    */
-  fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]>;
+  fetchEvents(key: string, afterSequence: number, limit: number, options?: FetchOptions): Promise<StoredEvent[]>;
 
   /**
    * Write one commit: one or more events of one key with consecutive sequences. All or nothing: if any
@@ -164,7 +173,7 @@ export interface KeyValueDriver {
    * it, and tells the caller the commit is not stored instead of that its outcome is unknown, unless an
    * attempt failed `inDoubt` (sent, reply lost: it may still be running on the backend).
    */
-  fetchEventsFinal?(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]>;
+  fetchEventsFinal?(key: string, afterSequence: number, limit: number, options?: FetchOptions): Promise<StoredEvent[]>;
 
   /** The last sequence of `key` (0 if it has no events) in one read. Without it the core searches with `checkSequence`. */
   lastSequence?(key: string): Promise<number>;
@@ -177,12 +186,6 @@ export interface KeyValueDriver {
 
   /** The page size that suits the backend for `fetchEvents`; the core uses it unless a read names its own. */
   readonly preferredPageSize?: number;
-
-  /**
-   * The bytes at which `fetchEvents` ends a page early (a page holds at least one event, whatever its
-   * size), so that a page is bounded in bytes as well as in events. Without it, pages are `limit` events.
-   */
-  readonly readPageBytes?: number;
 
   /** The change feed. Enables `readAll` and `createConsumer`. */
   readonly feed?: DriverFeed;

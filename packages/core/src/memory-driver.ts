@@ -1,5 +1,5 @@
-import { pageBudget, READ_PAGE_BYTES } from './pages.js';
-import type { CheckpointRow, DriverFeed, DriverLimits, FeedRecord, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
+import { pageBudget } from './pages.js';
+import type { CheckpointRow, DriverFeed, DriverLimits, FeedRecord, FetchOptions, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
 import { ConcurrencyError } from './errors.js';
 import { feedPosition, positionAtStamp, stampOf } from './feed-positions.js';
 import { compareKeys } from './keys.js';
@@ -52,10 +52,10 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
     return Promise.resolve();
   }
 
-  async function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+  async function fetchEvents(key: string, afterSequence: number, limit: number, options?: FetchOptions): Promise<StoredEvent[]> {
     const stream = streams.get(key);
     const page: StoredEvent[] = [];
-    const budget = pageBudget();
+    const budget = pageBudget(options?.maxBytes);
     for (let sequence = afterSequence + 1; stream && sequence <= stream.last && page.length < limit && !budget.full; sequence++) {
       const json = stream.events.get(sequence);
       if (json === undefined) continue;
@@ -110,7 +110,6 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
     ...(options.feed === false ? {} : { feed }),
     limits: options.limits,
     atomicPriorCheck: true,
-    readPageBytes: READ_PAGE_BYTES,
     checkSequence: async (key, sequence) => streams.get(key)?.events.has(sequence) ?? false,
     lastSequence: async (key) => streams.get(key)?.last ?? 0,
     fetchEvents,

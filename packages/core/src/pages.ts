@@ -1,15 +1,16 @@
 import type { StoredEvent } from './types.js';
 import { eventBytes } from './validation.js';
 
-/** The byte bound of a read page that the drivers shipped with keyvent keep (see `KeyValueDriver.readPageBytes`). */
+/** The bytes at which a store's reads end a page by default (`StoreOptions.readPageBytes`). */
 export const READ_PAGE_BYTES = 4 * 1024 * 1024;
 
 /**
- * A read page's byte budget, for drivers: `add` each event as it is decoded; once `full`, the page ends
- * there (it holds at least one event, whatever its size). The size is `eventBytes`, which the core
- * measures again to tell a page ended by its bytes from the end of the stream.
+ * A read page's byte budget, for drivers (`FetchOptions.maxBytes`; none: never full): `add` each event as
+ * it is decoded; once `full`, the page ends there (it holds at least one event, whatever its size). The
+ * size is `eventBytes`, which the core measures again to tell a page ended by its bytes from the end of
+ * the stream.
  */
-export function pageBudget(maxBytes: number = READ_PAGE_BYTES) {
+export function pageBudget(maxBytes: number = Infinity) {
   let bytes = 0;
   return {
     /** Counts an event; true once the page has reached its bytes. */
@@ -26,12 +27,12 @@ export function pageBudget(maxBytes: number = READ_PAGE_BYTES) {
   };
 }
 
-/** Did a page short of its limit stop at the driver's byte bound (so the stream may go on)? */
-export function endedByBytes(page: readonly StoredEvent[], readPageBytes: number | undefined): boolean {
-  if (readPageBytes === undefined || page.length === 0) return false;
+/** Did a page short of its limit stop at the byte bound it was read with (so the stream may go on)? */
+export function endedByBytes(page: readonly StoredEvent[], maxBytes: number): boolean {
+  if (page.length === 0) return false;
   let bytes = 0;
   for (const event of page) bytes += eventBytes(event);
-  return bytes >= readPageBytes;
+  return bytes >= maxBytes;
 }
 
 /**
@@ -42,13 +43,13 @@ export async function fetchRange(
   fetch: (after: number, limit: number) => Promise<StoredEvent[]>,
   after: number,
   count: number,
-  readPageBytes: number | undefined,
+  maxBytes: number,
 ): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
   for (let next = after; events.length < count; ) {
     const page = await fetch(next, count - events.length);
     events.push(...page);
-    if (!endedByBytes(page, readPageBytes)) break;
+    if (!endedByBytes(page, maxBytes)) break;
     next += page.length;
   }
   return events;

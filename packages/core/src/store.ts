@@ -3,7 +3,7 @@ import type { DriverLimits, KeyValueDriver, ListKeysOptions, PutEventsOptions } 
 import { createDriverGate, type RetryOptions } from './driver-calls.js';
 import { ConcurrencyError, DriverError, isConcurrencyError, isDriverError, NotSupportedError, StoreClosedError, ValidationError } from './errors.js';
 import { assertStreamKey } from './keys.js';
-import { endedByBytes, fetchRange } from './pages.js';
+import { endedByBytes, fetchRange, READ_PAGE_BYTES } from './pages.js';
 import { createFeedAccess, feedAccess, type FeedAccess, type FeedEvent, type FeedOptions, type ReadAllOptions } from './feed.js';
 import { createPublisher, type EventHandler, type SubscribeOptions } from './subscriptions.js';
 import type { ExpectedVersion, NewEvent, StoredEvent } from './types.js';
@@ -23,6 +23,11 @@ export interface StoreOptions {
   closeTimeoutMs?: number;
   /** The change feed's timings, where the driver has a feed. */
   feed?: FeedOptions;
+  /**
+   * The bytes at which a driver read ends its page (it holds at least one event), so that a page is
+   * bounded in bytes as well as in events; the store reads on after it. Default 4 MiB.
+   */
+  readPageBytes?: number;
 }
 
 export interface AppendOptions {
@@ -130,6 +135,9 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   const maxRetries = options.maxAppendRetries ?? 10;
   const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
   const feed = createFeedAccess(driver, gate, options.feed);
+  const maxBytes = options.readPageBytes ?? READ_PAGE_BYTES;
+  const bounded = { maxBytes };
+  assertSequence(maxBytes, 'options.readPageBytes');
   assertSequence(closeTimeoutMs, 'options.closeTimeoutMs');
   assertSequence(defaultPageSize, 'options.pageSize');
 
@@ -185,7 +193,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
       return stamp ? { ...prior, feed: stamp } : prior;
     };
     const base = first.sequence - 1;
-    const atSequences = () => fetchRange((after, limit) => driver.fetchEvents(first.key, after, limit), base, stored.length, driver.readPageBytes);
+    const atSequences = () => fetchRange((after, limit) => driver.fetchEvents(first.key, after, limit, bounded), base, stored.length, maxBytes);
     let found: readonly string[] | undefined;
     // An attempt whose reply was lost may still be running on the backend: then no read can be final.
     let inDoubt = false;
@@ -231,7 +239,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
    */
   async function readBack(first: StoredEvent, count: number, failure: DriverError) {
     const read = (name: 'fetchEvents' | 'fetchEventsFinal') =>
-      fetchRange((after, limit) => gate.call(name, () => driver[name]!(first.key, after, limit), true), first.sequence - 1, count, driver.readPageBytes);
+      fetchRange((after, limit) => gate.call(name, () => driver[name]!(first.key, after, limit, bounded), true), first.sequence - 1, count, maxBytes);
     let finalFailure: string | undefined;
     if (driver.fetchEventsFinal) {
       try {
@@ -274,7 +282,8 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     }
   }
 
-  async function append(key: string, input: NewEvent | readonly NewEvent[], appendOptions: AppendOptions = {}) {
+  /** Checks (throwing, which the span's callback in `tracedAppend` turns into a rejection), then commits. */
+  function append(key: string, input: NewEvent | readonly NewEvent[], appendOptions: AppendOptions = {}) {
     assertStreamKey(key);
     const events = Array.isArray(input) ? input : [input];
     assertCommit(events, driver.limits);
@@ -317,14 +326,14 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     const fetch = (after: number, limit: number) =>
       gate.operation(() =>
         gate.spans.operation('read', { 'keyvent.stream.key': key, 'keyvent.after_sequence': after, 'keyvent.limit': limit }, async (span) => {
-          const events = await gate.call('fetchEvents', () => driver.fetchEvents(key, after, limit));
+          const events = await gate.call('fetchEvents', () => driver.fetchEvents(key, after, limit, bounded));
           span.setAttribute('keyvent.event_count', events.length);
           return events;
         }),
       );
-    if (direction === 'forward') return readForward(fetch, from ?? 1, to ?? Number.MAX_SAFE_INTEGER, pageSize, driver.readPageBytes);
+    if (direction === 'forward') return readForward(fetch, from ?? 1, to ?? Number.MAX_SAFE_INTEGER, pageSize, maxBytes);
     const head = () => gate.operation(() => gate.lastSequence(key));
-    if (direction === 'backward') return readBackward((after, count) => fetchRange(fetch, after, count, driver.readPageBytes), head, from, to ?? 1, pageSize);
+    if (direction === 'backward') return readBackward((after, count) => fetchRange(fetch, after, count, maxBytes), head, from, to ?? 1, pageSize);
     throw new ValidationError('direction', `must be 'forward' or 'backward', got ${JSON.stringify(direction)}`);
   }
 
@@ -346,7 +355,7 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
   }
 
   /** `append`, traced: the stream, the expected version, the event count, and the new version. */
-  async function tracedAppend(key: string, input: NewEvent | readonly NewEvent[], appendOptions: AppendOptions = {}) {
+  function tracedAppend(key: string, input: NewEvent | readonly NewEvent[], appendOptions: AppendOptions = {}) {
     // Whatever the caller passed (validation comes inside): never throw here, never record much.
     const attributes = {
       'keyvent.stream.key': typeof key === 'string' ? key.slice(0, 1024) : typeof key,
@@ -454,12 +463,12 @@ function prepare(events: readonly NewEvent[]): Prepared[] {
 type Fetch = (after: number, limit: number) => Promise<StoredEvent[]>;
 
 /** A page short of its limit is the end of the stream, unless the driver ended it at its byte bound. */
-async function* readForward(fetch: Fetch, from: number, to: number, pageSize: number, readPageBytes: number | undefined) {
+async function* readForward(fetch: Fetch, from: number, to: number, pageSize: number, maxBytes: number) {
   for (let after = from - 1; after < to; ) {
     const limit = Math.min(pageSize, to - after);
     const page = await fetch(after, limit);
     yield* page;
-    if (page.length < limit && !endedByBytes(page, readPageBytes)) return;
+    if (page.length < limit && !endedByBytes(page, maxBytes)) return;
     after += page.length;
   }
 }

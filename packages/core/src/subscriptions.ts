@@ -104,8 +104,12 @@ function report(callback: () => void, original: unknown): void {
 
 interface InFlightCommit {
   base: number;
-  settled: Promise<void>;
+  /** Made when a later commit of the stream first has to wait for this one (most never do). */
+  settled?: Promise<void>;
+  settle?: () => void;
 }
+
+const settledOf = (commit: InFlightCommit) => (commit.settled ??= new Promise<void>((resolve) => (commit.settle = resolve)));
 
 /**
  * Delivers committed events to subscribers, each through its own bounded queue, in commit order per
@@ -114,7 +118,7 @@ interface InFlightCommit {
  */
 export function createPublisher() {
   const subscribers = new Set<Subscriber>();
-  const inFlight = new Map<string, Set<InFlightCommit>>();
+  const inFlight = new Map<string, InFlightCommit[]>();
   /** Publications waiting for an earlier commit of their stream to settle. */
   const held = new Set<Promise<void>>();
   let closed = false;
@@ -133,16 +137,14 @@ export function createPublisher() {
    * commit of the stream has settled. The caller gets the result at once; only publication waits.
    */
   async function track<T extends { events: StoredEvent[] }>(key: string, base: number, commit: () => Promise<T>): Promise<T> {
-    let settle!: () => void;
-    const entry: InFlightCommit = { base, settled: new Promise<void>((resolve) => (settle = resolve)) };
-    const commits = inFlight.get(key) ?? new Set();
-    const earlier = [...commits].filter((other) => other.base < base).map((other) => other.settled);
-    commits.add(entry);
-    inFlight.set(key, commits);
+    const entry: InFlightCommit = { base };
+    const commits = inFlight.get(key) ?? [];
+    const earlier = commits.filter((other) => other.base < base).map(settledOf);
+    if (commits.push(entry) === 1) inFlight.set(key, commits);
     const release = () => {
-      commits.delete(entry);
-      if (commits.size === 0) inFlight.delete(key);
-      settle();
+      if (commits.length === 1) inFlight.delete(key);
+      else commits.splice(commits.indexOf(entry), 1);
+      entry.settle?.();
     };
     let result: T;
     try {

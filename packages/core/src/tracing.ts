@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type TracerProvider } from '@opentelemetry/api';
 import { isConcurrencyError, isDriverError, isKeyventError } from './errors.js';
 
 /**
@@ -7,7 +7,21 @@ import { isConcurrencyError, isDriverError, isKeyventError } from './errors.js';
  * keyvent's own (`keyvent.stream.key`, versions, event counts); never event data, and for a failure
  * only its class (`error.type`: the keyvent error code), as messages may quote a caller's values.
  */
-const tracer = trace.getTracer('@keyvent/core');
+const TRACER_NAME = '@keyvent/core';
+const tracer = trace.getTracer(TRACER_NAME);
+
+/** What the work is handed when nothing is traced: a span whose methods do nothing. */
+const UNTRACED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Whether an application has registered a tracer provider. Until then the global provider is the API's
+ * proxy without a delegate, every span would be a no-op, and none is started; asked at each span, so a
+ * provider registered later is used from then on. A provider of another kind counts as registered.
+ */
+function tracing(): boolean {
+  const provider: TracerProvider & { getDelegateTracer?: (name: string) => unknown } = trace.getTracerProvider();
+  return typeof provider.getDelegateTracer !== 'function' || provider.getDelegateTracer(TRACER_NAME) !== undefined;
+}
 
 /** `db.system.name` of the semantic conventions where they name the backend; the driver's name otherwise. */
 const SYSTEM_NAMES: Readonly<Record<string, string>> = { dynamodb: 'aws.dynamodb', cassandra: 'cassandra', mongodb: 'mongodb' };
@@ -19,7 +33,7 @@ const SYSTEM_NAMES: Readonly<Record<string, string>> = { dynamodb: 'aws.dynamodb
 export function driverSpans(driver: string) {
   const system = SYSTEM_NAMES[driver] ?? driver;
   const start = <T>(name: string, kind: SpanKind, operation: string, attributes: Attributes, run: (span: Span) => Promise<T>) =>
-    traced(name, kind, { 'db.system.name': system, 'db.operation.name': operation, ...attributes }, run);
+    tracing() ? traced(name, kind, { 'db.system.name': system, 'db.operation.name': operation, ...attributes }, run) : run(UNTRACED);
   return {
     /** One of the store's operations (`keyvent.append`…), parent of its driver calls' spans. */
     operation: <T>(operation: string, attributes: Attributes, run: (span: Span) => Promise<T>) =>

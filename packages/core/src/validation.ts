@@ -8,50 +8,66 @@ const MAX_ID_LENGTH = 256;
 
 /** Refuses anything that would not survive JSON exactly (undefined, NaN, BigInt, cycles, class instances…). */
 export function assertJson(value: unknown, path: string): void {
-  checkJson(value, path, new Set(), 0);
+  checkJson(value, { root: path, steps: [] }, []);
 }
 
-function checkJson(value: unknown, path: string, ancestors: Set<object>, depth: number): void {
+/**
+ * Where the value being checked sits: the path given, then the keys and indexes down to it, put into
+ * words only for an error (most values pass, and would pay for a string per field).
+ */
+interface Trail {
+  root: string;
+  steps: (string | number)[];
+}
+
+const where = ({ root, steps }: Trail) => root + steps.map((step) => (typeof step === 'number' ? `[${step}]` : `.${step}`)).join('');
+
+/** `ancestors`: the containers from the root down to this value, to find cycles; their count is its depth. */
+function checkJson(value: unknown, trail: Trail, ancestors: object[]): void {
   switch (typeof value) {
     case 'string':
-      if (!value.isWellFormed()) throw new ValidationError(path, 'string contains a lone surrogate');
+      if (!value.isWellFormed()) throw new ValidationError(where(trail), 'string contains a lone surrogate');
       return;
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new ValidationError(path, `${value} is not a JSON number`);
-      if (Object.is(value, -0)) throw new ValidationError(path, '-0 is not kept by JSON (it reads back as 0); use 0');
+      if (!Number.isFinite(value)) throw new ValidationError(where(trail), `${value} is not a JSON number`);
+      if (Object.is(value, -0)) throw new ValidationError(where(trail), '-0 is not kept by JSON (it reads back as 0); use 0');
       return;
     case 'object':
       if (value === null) return;
-      return checkContainer(value, path, ancestors, depth);
+      return checkContainer(value, trail, ancestors);
     default:
-      throw new ValidationError(path, `a ${typeof value} is not JSON-compatible`);
+      throw new ValidationError(where(trail), `a ${typeof value} is not JSON-compatible`);
   }
 }
 
-function checkContainer(value: object, path: string, ancestors: Set<object>, depth: number): void {
-  if (depth >= MAX_DEPTH) throw new ValidationError(path, `nested deeper than ${MAX_DEPTH} levels`);
-  if (ancestors.has(value)) throw new ValidationError(path, 'contains a cycle');
-  ancestors.add(value);
+function checkContainer(value: object, trail: Trail, ancestors: object[]): void {
+  if (ancestors.length >= MAX_DEPTH) throw new ValidationError(where(trail), `nested deeper than ${MAX_DEPTH} levels`);
+  if (ancestors.includes(value)) throw new ValidationError(where(trail), 'contains a cycle');
+  ancestors.push(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) throw new ValidationError(`${path}[${i}]`, 'is a hole in a sparse array');
-      checkJson(value[i], `${path}[${i}]`, ancestors, depth + 1);
+      trail.steps.push(i);
+      if (!(i in value)) throw new ValidationError(where(trail), 'is a hole in a sparse array');
+      checkJson(value[i], trail, ancestors);
+      trail.steps.pop();
     }
   } else {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-      throw new ValidationError(path, `a ${kind} instance is not JSON-compatible; use a plain object`);
+      throw new ValidationError(where(trail), `a ${kind} instance is not JSON-compatible; use a plain object`);
     }
-    if (Object.getOwnPropertySymbols(value).length > 0) throw new ValidationError(path, 'has symbol keys');
-    for (const [name, child] of Object.entries(value)) {
-      if (!name.isWellFormed()) throw new ValidationError(path, 'has a key with a lone surrogate');
-      checkJson(child, `${path}.${name}`, ancestors, depth + 1);
+    if (Object.getOwnPropertySymbols(value).length > 0) throw new ValidationError(where(trail), 'has symbol keys');
+    for (const name of Object.keys(value)) {
+      if (!name.isWellFormed()) throw new ValidationError(where(trail), 'has a key with a lone surrogate');
+      trail.steps.push(name);
+      checkJson((value as Record<string, unknown>)[name], trail, ancestors);
+      trail.steps.pop();
     }
   }
-  ancestors.delete(value);
+  ancestors.pop();
 }
 
 function assertBoundedString(value: unknown, path: string, max: number): asserts value is string {

@@ -23,7 +23,7 @@ import {
   type FeedReadOptions,
   type KeyValueDriver,
   pageBudget,
-  READ_PAGE_BYTES,
+  type FetchOptions,
   layoutCheck,
   type ListKeysOptions,
   listShardedKeys,
@@ -102,8 +102,8 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
     }
   }
 
-  function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
-    const budget = pageBudget();
+  function fetchEvents(key: string, afterSequence: number, limit: number, options?: FetchOptions): Promise<StoredEvent[]> {
+    const budget = pageBudget(options?.maxBytes);
     return fetchItems(key, afterSequence, limit, fromItem, (event) => budget.add(event));
   }
 
@@ -303,7 +303,6 @@ export function createDynamoDbDriver(options: DynamoDbDriverOptions): KeyValueDr
     // less what the key, id, timestamp and attribute names take.
     limits: { maxEventsPerCommit: 99, maxEventBytes: 400 * 1024 - 4096, maxCommitBytes: 3_500_000 },
     atomicPriorCheck: true,
-    readPageBytes: READ_PAGE_BYTES,
     preferredPageSize: 1000,
     // The listing index is a global secondary index, which DynamoDB updates after the write, "usually
     // within a fraction of a second" but with no bound it guarantees (see the README).

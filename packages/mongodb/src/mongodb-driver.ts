@@ -8,7 +8,7 @@ import {
   type FeedReadOptions,
   type KeyValueDriver,
   pageBudget,
-  READ_PAGE_BYTES,
+  type FetchOptions,
   layoutCheck,
   type ListKeysOptions,
   type PutEventsOptions,
@@ -101,8 +101,8 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
     }
   }
 
-  function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
-    const budget = pageBudget();
+  function fetchEvents(key: string, afterSequence: number, limit: number, options?: FetchOptions): Promise<StoredEvent[]> {
+    const budget = pageBudget(options?.maxBytes);
     return fetchPage(key, afterSequence, limit, fromDocument, commits, (event) => budget.add(event));
   }
 
@@ -201,7 +201,6 @@ export function createMongoDbDriver(options: MongoDbDriverOptions): KeyValueDriv
     name: NAME,
     ...(options.feed === false ? {} : { feed }),
     atomicPriorCheck: true,
-    readPageBytes: READ_PAGE_BYTES,
     // Each query may cost a collection scan on some MongoDB-protocol servers: few, large pages (documents hold whole commits).
     preferredPageSize: 10_000,
     // A document is at most 16 MiB of BSON; the JSON text of the events plus the envelope stays under.

@@ -1,0 +1,50 @@
+import { describe, expect, it } from '@jest/globals';
+import { createMemoryDriver, createStore, eventBytes, type KeyValueDriver, type StoredEvent } from '@keyvent/core';
+
+/** The memory driver, recording the size of every page it returns; `passOptions: false` drops the byte bound, as an old wrapper would. */
+function recorded(passOptions: boolean) {
+  const driver = createMemoryDriver({ feed: false });
+  const pages: number[] = [];
+  const wrapped: KeyValueDriver = {
+    ...driver,
+    fetchEvents: async (key, after, limit, options) => {
+      const page: StoredEvent[] = await driver.fetchEvents(key, after, limit, passOptions ? options : undefined);
+      pages.push(page.length);
+      return page;
+    },
+  };
+  return { driver: wrapped, pages };
+}
+
+const events = Array.from({ length: 10 }, (_, i) => ({ type: 'Big', data: `${i}`.padEnd(700, 'x') }));
+const size = eventBytes(events[0]!);
+
+describe('read pages bounded in bytes', () => {
+  it('ends each page once it reaches readPageBytes, and reads the whole stream both ways', async () => {
+    const { driver, pages } = recorded(true);
+    const store = createStore(driver, { readPageBytes: 2 * size + 1 });
+    await store.append('big', events);
+    const forward: number[] = [];
+    for await (const event of store.readStream('big')) forward.push(event.sequence);
+    expect(forward).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(pages).toEqual([3, 3, 3, 1]);
+    const backward: number[] = [];
+    for await (const event of store.readStream('big', { direction: 'backward', pageSize: 5 })) backward.push(event.sequence);
+    expect(backward).toEqual(Array.from({ length: 10 }, (_, i) => 10 - i));
+  });
+
+  it('reads whole pages from a driver (or wrapper) that ignores the bound: unbounded, never short', async () => {
+    const { driver, pages } = recorded(false);
+    const store = createStore(driver, { readPageBytes: 2 * size + 1 });
+    await store.append('big', events);
+    let count = 0;
+    for await (const event of store.readStream('big')) count += event.sequence > 0 ? 1 : 0;
+    expect(count).toBe(10);
+    // Its short page holds more than the bound, so the store cannot tell it from a page ended by its bytes: one more read, empty.
+    expect(pages).toEqual([10, 0]);
+  });
+
+  it('refuses a readPageBytes that is not a positive integer', () => {
+    expect(() => createStore(createMemoryDriver(), { readPageBytes: 0 })).toThrow(/readPageBytes/);
+  });
+});
