@@ -42,7 +42,8 @@ const SETTLE_MS = 1_500;
  */
 export async function listingCost(target: BenchTarget, sizes: ListingSizes, log: (line: string) => void): Promise<ListingRow[]> {
   const run = `listing-${Date.now().toString(36)}`;
-  const keyOf = (i: number) => `${run}/g${String(i % GROUPS).padStart(2, '0')}/${String(i).padStart(7, '0')}`;
+  // No character a driver escapes, so that the raw listings compare keys as they are.
+  const keyOf = (i: number) => `${run}:g${String(i % GROUPS).padStart(2, '0')}:${String(i).padStart(7, '0')}`;
   const sides: [string, Ops][] = [['keyvent', keyventOps(target.store)]];
   if (target.raw?.listPage) sides.push([`raw client: ${target.rawListing?.how ?? 'its own listing'}`, target.raw]);
   const writers = target.rawSeparate && target.raw ? [keyventOps(target.store), target.raw] : [keyventOps(target.store)];
@@ -74,7 +75,7 @@ export async function listingCost(target: BenchTarget, sizes: ListingSizes, log:
       for (let page = 0; scans ? page < sizes.scanPages : true; page++) {
         const before = target.requests?.() ?? 0;
         const time = performance.now();
-        const keys = await listPage(`${run}/`, last, sizes.pageSize);
+        const keys = await listPage(`${run}:`, last, sizes.pageSize);
         const elapsed = performance.now() - time;
         requests += (target.requests?.() ?? 0) - before;
         latencies.push(elapsed);
@@ -90,7 +91,7 @@ export async function listingCost(target: BenchTarget, sizes: ListingSizes, log:
 
     const firstLatencies: number[] = [];
     let firstRequests = 0;
-    const prefix = `${run}/g42/`;
+    const prefix = `${run}:g42:`;
     for (let i = 0; i < sizes.firstPages; i++) {
       const before = target.requests?.() ?? 0;
       const time = performance.now();
