@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
-import { compareKeys, directoryShardOf, listShardedKeys, type ListKeysOptions, type ShardPage, type ShardRange } from '@keyvent/core';
+import { compareKeys, createClaimedDirectory, directoryShardOf, type ShardRange } from '@keyvent/core';
 import type { AzureTablesService } from './limits.js';
 import { prefixUpperBound } from './keys.js';
 
@@ -83,20 +83,13 @@ export interface AzureDirectoryOptions {
   read: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
-/** Pending entries a shard read checks at once. */
-const CHECK_CONCURRENCY = 8;
-
 /**
  * The stream directory on Azure Tables. A commit's transaction must stay in the stream's partition, so
- * the directory cannot join it: a stream's first commit writes its entry, pending, before the
- * transaction. Listing checks a pending entry against the events and confirms it when the stream has its
- * first event: a stream whose first commit failed is never listed, and one whose first commit was
- * acknowledged is listed at once. Table Storage returns a partition's entities in RowKey order, so a shard
- * read costs its page; Cosmos DB returns them in no set order, so there it reads the rest of the shard.
+ * the directory cannot join it: it is claimed before a stream's first commit and confirmed by listing
+ * (see `createClaimedDirectory`). Table Storage returns a partition's entities in RowKey order, so a shard
+ * read costs its page; Cosmos DB returns them in no set order, so there it reads the whole shard.
  */
 export function createAzureDirectory({ client, service, exists, read }: AzureDirectoryOptions) {
-  const write = (key: string, pending: boolean) => read(() => client.upsertEntity(directoryEntity(key, pending, service), 'Replace'));
-
   /** Up to `limit` entities of a shard from the range, in key order. */
   function entitiesOf(shard: number, { prefix, after }: ShardRange, limit: number): Promise<DirectoryEntity[]> {
     const partition = odata`PartitionKey eq ${directoryPartition(shard)}`;
@@ -122,27 +115,10 @@ export function createAzureDirectory({ client, service, exists, read }: AzureDir
     });
   }
 
-  async function readShard(shard: number, range: ShardRange, limit: number): Promise<ShardPage> {
-    const found = await entitiesOf(shard, range, limit);
-    const { prefix } = range;
-    const keys: string[] = [];
-    for (let i = 0; i < found.length; i += CHECK_CONCURRENCY) {
-      const chunk = found.slice(i, i + CHECK_CONCURRENCY);
-      const listed = await Promise.all(chunk.map((entity) => (entity.p ? confirmIfExists(entity.k) : true)));
-      keys.push(...chunk.filter((entity, j) => listed[j] && entity.k.startsWith(prefix)).map((entity) => entity.k));
-    }
-    return { keys, next: found.length === limit ? found[found.length - 1]!.k : undefined };
-  }
-
-  async function confirmIfExists(key: string): Promise<boolean> {
-    if (!(await exists(key))) return false;
-    await write(key, false);
-    return true;
-  }
-
-  return {
-    /** Before a stream's first commit: its entry, pending. */
-    claim: (key: string) => write(key, true),
-    listKeys: (options: ListKeysOptions) => listShardedKeys(DIRECTORY_SHARDS, readShard, options),
-  };
+  return createClaimedDirectory({
+    shards: DIRECTORY_SHARDS,
+    read: async (shard, range, limit) => (await entitiesOf(shard, range, limit)).map((entity) => ({ key: entity.k, pending: entity.p })),
+    write: (key, pending) => read(() => client.upsertEntity(directoryEntity(key, pending, service), 'Replace')),
+    exists,
+  });
 }

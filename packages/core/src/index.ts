@@ -8,7 +8,7 @@ export { assertStreamKey, compareKeys, MAX_KEY_BYTES, prefixEnd } from './keys.j
 export { redactSecrets } from './secrets.js';
 export { sliceOf, type FeedEvent, type FeedOptions, type ReadAllOptions } from './feed.js';
 export { commitPrefixOf, FEED_SLICES, FEED_START, feedKeyOf, feedPosition, positionAtStamp, positionInCommit, sequenceOf, stampOf, type FeedKey } from './feed-positions.js';
-export { directoryShardOf, listShardedKeys, type ShardPage, type ShardRange, type ShardReader } from './listing.js';
+export { createClaimedDirectory, directoryShardOf, listShardedKeys, type ClaimedDirectoryOptions, type DirectoryEntry, type ShardPage, type ShardRange, type ShardReader } from './listing.js';
 export { layoutCheck } from './layout.js';
 export { pageBudget, READ_PAGE_BYTES } from './pages.js';
 export { createMemoryDriver, type MemoryDriverOptions } from './memory-driver.js';

@@ -70,3 +70,55 @@ export async function listShardedKeys(shards: number, read: ShardReader, { prefi
   }
   return page;
 }
+
+/** A directory entry as a shard read finds it: pending until a listing has seen its stream's first event. */
+export interface DirectoryEntry {
+  key: string;
+  pending: boolean;
+}
+
+export interface ClaimedDirectoryOptions {
+  shards: number;
+  /** Up to `limit` entries of a shard from the range, in key order (a range may only approximate the prefix). */
+  read(shard: number, range: ShardRange, limit: number): Promise<DirectoryEntry[]>;
+  /** Writes a stream's entry, in its shard `directoryShardOf(key, shards)`. */
+  write(key: string, pending: boolean): Promise<unknown>;
+  /** Does the stream have its first event? */
+  exists(key: string): Promise<boolean>;
+}
+
+/** Pending entries a shard read checks at once: with 64 shards read together, at most 512 checks in flight. */
+const CHECK_CONCURRENCY = 8;
+
+/**
+ * A sharded stream directory on a backend whose commits cannot include it (Cassandra, Azure Tables): a
+ * stream's first commit `claim`s its entry, pending, before it is sent. Listing lists a pending entry
+ * only once it finds the stream's first event, and then confirms the entry, so that it is not checked
+ * again: a stream whose first commit failed is never listed, and one whose first commit was acknowledged
+ * is listed at once (its entry was written before). The first listing to meet a new stream pays a read
+ * and a write for it.
+ */
+export function createClaimedDirectory({ shards, read, write, exists }: ClaimedDirectoryOptions) {
+  async function confirmIfExists(key: string): Promise<boolean> {
+    if (!(await exists(key))) return false;
+    await write(key, false);
+    return true;
+  }
+
+  async function readShard(shard: number, range: ShardRange, limit: number): Promise<ShardPage> {
+    const entries = await read(shard, range, limit);
+    const keys: string[] = [];
+    for (let i = 0; i < entries.length; i += CHECK_CONCURRENCY) {
+      const chunk = entries.slice(i, i + CHECK_CONCURRENCY).filter(({ key }) => key.startsWith(range.prefix));
+      const listed = await Promise.all(chunk.map(({ key, pending }) => (pending ? confirmIfExists(key) : true)));
+      keys.push(...chunk.filter((_, j) => listed[j]).map(({ key }) => key));
+    }
+    return { keys, next: entries.length === limit ? entries[entries.length - 1]!.key : undefined };
+  }
+
+  return {
+    /** Before a stream's first commit: its entry, pending. */
+    claim: (key: string) => write(key, true),
+    listKeys: (options: ListKeysOptions) => listShardedKeys(shards, readShard, options),
+  };
+}
