@@ -15,7 +15,7 @@ import { tracingCost } from './bench/tracing-cost.js';
  * stream with 100,000 events had not finished after 15 minutes, so its aggregate has 20,000.
  * A LevelDB append takes tens of microseconds: at the full sizes a round of a write workload lasted
  * 10-30 ms, and the raw client measured against itself came out anywhere from 0.56x to 1.45x; with
- * twenty times more writes (8 times more racing) a round lasts 0.2-0.6 s, and 0.89x to 1.04x.
+ * twenty times more writes (8 times more racing) a round lasts 0.2-0.5 s, and it comes out within about 0.1x of 1.
  */
 const FULL_OVERRIDES: Record<string, Partial<typeof FULL>> = {
   'azure-tables': { aggregateEvents: 20_000 },
@@ -144,19 +144,22 @@ function report(results: Result[], feed: FeedCostRow[], listing: ListingRow[], t
     "  caller supplies the version, a read of the commit that must end there, then the insert; 1.80 above is the mix",
     "  of a first commit and four at a version). Racing writers pay for their conflicts: a head read and a retry each.",
     '- Listing 10,000 streams asks for a second page, because 10,000 is the largest page `listStreams` gives and a full',
-    '  page cannot say it was the last. On DynamoDB that page is one cheap query; on Cassandra and Azure Tables every page',
-    '  scans the whole prefix (their key order is not code point order, so the drivers sort client-side), hence the',
-    '  doubled requests and the 0.5x on Azure. A driver-side cursor would remove it; not done yet.',
-    '- LevelDB is in-process: an append is tens of microseconds, and what keyvent adds (validation of every event,',
-    '  ids, the subscription bookkeeping, the retry gate) is then about half of the time. On every server backend',
-    '  that cost disappears in the network and server time (see the write rows of the server backends).',
+    '  page cannot say it was the last. On DynamoDB, Cassandra and Azure Tables a page is a query per directory shard',
+    "  (16, 64, 16), merged; the raw rows of Cassandra and Azure Tables scan the prefix on every page (layout 1's",
+    '  listing). The first listing to meet a new stream on Cassandra and Azure Tables also checks its pending directory',
+    '  entry (a read and a write). See "Listing at scale" for 100,000 streams.',
+    '- LevelDB is in-process: an append is tens of microseconds, of which what keyvent adds (validation of every event,',
+    '  ids, the subscription bookkeeping, the gate) is about 3 µs. Its write rows run 20 times more writes (8 times more',
+    '  racing) than the full sizes, whose rounds lasted 10-30 ms. Racing writers pay more with keyvent: each conflict is',
+    '  read back (was the refused commit its own resend?) and raised as an error, and longer attempts lose more races.',
+    '  On every server backend that cost disappears in the network and server time (see their write rows).',
     '- Reads are faster with keyvent than with the raw loop in some rows because both decode every event but the',
     "  pages differ (keyvent reads in each driver's preferred page size); the raw loops are the simplest correct ones.",
     "- Castore's adapter has no prior-event check and no prefix listing; Emmett keeps a stream in one document,",
     '  read whole, and has no stream listing (no row). Both were run on the same server in the same run.',
     '- Run to run, on 2 cores shared by server and client, a ratio moves by up to about ±0.3 (LevelDB single appends',
-    '  were 0.31x, 0.45x and 0.51x in three runs; the read rows, timed over 3 repetitions, vary most). Read a ratio as',
-    '  a range, not a figure.',
+    '  were 0.84x to 1.06x in nine runs; the read rows, timed over 3 repetitions, vary most). Read a ratio as a range,',
+    '  not a figure.',
     '- Azure Tables: Azurite keeps everything in one in-memory collection and slows down as a partition grows,',
     '  so its aggregate has 20,000 events instead of 100,000.',
     '',

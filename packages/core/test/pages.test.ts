@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createMemoryDriver, createStore, eventBytes, type KeyValueDriver, type StoredEvent } from '@keyvent/core';
+import { createMemoryDriver, createStore, eventBytes, pageBudget, type KeyValueDriver, type StoredEvent } from '@keyvent/core';
 
 /** The memory driver, recording the size of every page it returns; `passOptions: false` drops the byte bound, as an old wrapper would. */
 function recorded(passOptions: boolean) {
@@ -46,5 +46,18 @@ describe('read pages bounded in bytes', () => {
 
   it('refuses a readPageBytes that is not a positive integer', () => {
     expect(() => createStore(createMemoryDriver(), { readPageBytes: 0 })).toThrow(/readPageBytes/);
+  });
+});
+
+describe('pageBudget', () => {
+  it('is full once the measured sizes reach the bound, however many events were counted by an upper bound', () => {
+    const event = { type: 'T', data: 'x'.repeat(100) };
+    const size = eventBytes(event);
+    const budget = pageBudget(size * 3);
+    // A loose bound (10 times the size) makes it measure early, but it is full only at the real size.
+    expect([budget.add(event, size * 10), budget.add(event, size * 10), budget.add(event, size * 10)]).toEqual([false, false, true]);
+    const exact = pageBudget(size * 3);
+    expect([exact.add(event), exact.add(event), exact.add(event)]).toEqual([false, false, true]);
+    expect(pageBudget().add(event)).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-/** Runs `task` once every earlier task of the same key has settled. */
+/** Runs `task` (an async function) once every earlier task of the same key has settled. */
 export type RunExclusive = <T>(key: string, task: () => Promise<T>) => Promise<T>;
 
 /**
@@ -6,18 +6,18 @@ export type RunExclusive = <T>(key: string, task: () => Promise<T>) => Promise<T
  * so the driver makes "check, then write" atomic by letting one commit per stream run at a time.
  */
 export function createKeyedLock(): RunExclusive {
-  const tails = new Map<string, Promise<unknown>>();
+  const tails = new Map<string, Promise<void>>();
 
-  return async function runExclusive<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = tails.get(key) ?? Promise.resolve();
-    const current = previous.then(task, task);
-    const tail = current.catch(() => undefined);
-    tails.set(key, tail);
-    try {
-      return await current;
-    } finally {
+  return function runExclusive<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = tails.get(key);
+    // Uncontended, the usual case, the task starts at once.
+    const current = previous ? previous.then(task, task) : task();
+    const release = () => {
       if (tails.get(key) === tail) tails.delete(key);
-    }
+    };
+    const tail = current.then(release, release);
+    tails.set(key, tail);
+    return current;
   };
 }
 

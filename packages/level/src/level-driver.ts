@@ -10,7 +10,10 @@ import {
   type DriverFeed,
   type FeedReadOptions,
   type FeedRecord,
+  type FetchOptions,
   type KeyValueDriver,
+  layoutCheck,
+  pageBudget,
   type ListKeysOptions,
   type PutEventsOptions,
   type StoredEvent,
@@ -41,7 +44,10 @@ export type LevelDriverOptions = {
 //   s<key>                                       →  last sequence (decimal)
 //   x<feed position of the commit's first event>  →  {"k": key, "n": event count, "s": slice}   (the change feed)
 //   c<consumer row name>                          →  {"v": version, "value": checkpoint}
+//   layout                                        →  the layout version ("2"; layout 1 was the same, unmarked)
 // The length prefix keeps one stream's events apart from those of a key that extends it.
+const LAYOUT_KEY = 'layout';
+const LAYOUT_VERSION = '2';
 const SEQUENCE_DIGITS = 14; // 16^14 > 2^53
 
 function streamPrefix(key: string): string {
@@ -71,23 +77,32 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
   const db = owned ? new ClassicLevel<string, string>(options.location) : options.db;
   const runExclusive = streamLockOf(db);
   let opening: Promise<void> | undefined;
+  let opened = false;
   let closing: Promise<void> | undefined;
+  const where = owned ? options.location : 'the database';
+  // A database without the marker is marked: layout 1 stored the same keys.
+  const checkLayout = layoutCheck('level', LAYOUT_VERSION, where, async () => {
+    const found = await db.get(LAYOUT_KEY);
+    if (found === undefined) await db.put(LAYOUT_KEY, LAYOUT_VERSION);
+    return found ?? LAYOUT_VERSION;
+  });
 
+  /** Opens the database (once; never again after close: the handle would leak) and checks its layout. */
   function ready(): Promise<void> {
-    // Never reopen after close: the handle would leak.
-    if (!owned || closing) return Promise.resolve();
+    if (closing) return Promise.resolve();
     // Forgotten on failure, so that a call after the other process has let go opens the directory.
-    return (opening ??= openDatabase(db, options.location).catch((error: unknown) => {
-      opening = undefined;
-      throw error;
-    }));
+    return (opening ??= (owned ? openDatabase(db, options.location) : Promise.resolve()).then(checkLayout).then(
+      () => void (opened = true),
+      (error: unknown) => {
+        opening = undefined;
+        throw error;
+      },
+    ));
   }
 
+  /** `call`, once the database is open: straight through (no promise of its own) from then on. */
   function whenOpen<A extends unknown[], R>(call: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-    return async (...args) => {
-      await ready();
-      return call(...args);
-    };
+    return (...args) => (opened ? call(...args) : ready().then(() => call(...args)));
   }
 
   async function lastSequence(key: string): Promise<number> {
@@ -103,7 +118,8 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
       // sequences 1..head. One read, under the stream's lock, decides both the prior check and overlap.
       const head = await lastSequence(first.key);
       const base = first.sequence - 1;
-      if (head > base || (putOptions?.checkPrior && head < base)) throw new ConcurrencyError(first.key, base, head, { driver: 'level' });
+      // With checkPrior, event `base` must exist: never event 0.
+      if (head > base || (putOptions?.checkPrior && (head < base || base === 0))) throw new ConcurrencyError(first.key, base, head, { driver: 'level' });
       const batch = db.batch();
       for (const { key, sequence, ...rest } of events) batch.put(eventKey(key, sequence), JSON.stringify(rest));
       batch.put(headKey(first.key), String(last.sequence));
@@ -120,14 +136,27 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
     });
   }
 
-  async function fetchEvents(key: string, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+  /** Up to `limit` events, taken from the iterator in batches (which classic-level bounds in bytes) until the page's bytes are reached. */
+  async function fetchEvents(key: string, afterSequence: number, limit: number, fetchOptions?: FetchOptions): Promise<StoredEvent[]> {
     const prefix = streamPrefix(key);
-    const entries = await db.iterator({ gt: eventKey(key, afterSequence), lt: `${prefix}g`, limit }).all();
-    return entries.map(([entryKey, value]) => ({
-      key,
-      sequence: parseInt(entryKey.slice(prefix.length), 16),
-      ...JSON.parse(value),
-    }));
+    const budget = pageBudget(fetchOptions?.maxBytes);
+    const events: StoredEvent[] = [];
+    const iterator = db.iterator({ gt: eventKey(key, afterSequence), lt: `${prefix}g`, limit });
+    try {
+      while (events.length < limit && !budget.full) {
+        const entries = await iterator.nextv(limit - events.length);
+        if (entries.length === 0) break;
+        for (const [entryKey, value] of entries) {
+          const event: StoredEvent = { key, sequence: parseInt(entryKey.slice(prefix.length), 16), ...JSON.parse(value) };
+          events.push(event);
+          // The stored text holds the event's JSON and more, and a UTF-16 unit is at most 3 UTF-8 bytes: an upper bound of its size.
+          if (budget.add(event, value.length * 3)) break;
+        }
+      }
+      return events;
+    } finally {
+      await iterator.close();
+    }
   }
 
   async function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {

@@ -25,10 +25,17 @@ export async function levelTarget(): Promise<BenchTarget> {
   const db = new ClassicLevel<string, string>(join(directory, 'raw'));
   const prefix = (key: string) => `e${key.length.toString(16).padStart(4, '0')}${key}`;
   const eventKey = (key: string, sequence: number) => prefix(key) + sequence.toString(16).padStart(14, '0');
-  const locks = new Map<string, Promise<unknown>>();
+  // One commit per stream at a time, as the driver does (LevelDB has no conditional write). A stream's
+  // entry goes once its last commit has settled, as in the driver: kept, they grew with every stream written.
+  const locks = new Map<string, Promise<void>>();
   const exclusive = <T>(key: string, work: () => Promise<T>): Promise<T> => {
-    const run = (locks.get(key) ?? Promise.resolve()).then(work, work);
-    locks.set(key, run.catch(() => undefined));
+    const previous = locks.get(key);
+    const run = previous ? previous.then(work, work) : work();
+    const release = () => {
+      if (locks.get(key) === tail) locks.delete(key);
+    };
+    const tail = run.then(release, release);
+    locks.set(key, tail);
     return run;
   };
 
@@ -60,10 +67,20 @@ export async function levelTarget(): Promise<BenchTarget> {
       }
       return keys;
     },
+    listPage: async (keyPrefix, startAfter, limit) => {
+      const keys: string[] = [];
+      const range = startAfter === undefined ? { gte: `s${keyPrefix}` } : { gt: `s${startAfter}` };
+      for await (const key of db.keys({ ...range, lt: 't', limit })) {
+        if (!key.startsWith(`s${keyPrefix}`)) break;
+        keys.push(key.slice(1));
+      }
+      return keys;
+    },
   };
   return {
     backend: 'level',
     description: `LevelDB (classic-level 3) in ${directory}`,
+    rawListing: { how: 'an iterator over the head keys with a limit (what the driver does)', scans: false },
     store,
     raw,
     rawSeparate: true,
