@@ -39,7 +39,11 @@ function ratios(results: Result[]): string[] {
     const cells = compared.map((result) => {
       const raw = result.rows.find((row) => row.workload === workload && row.by === 'raw client');
       const ours = result.rows.find((row) => row.workload === workload && row.by === 'keyvent');
-      return raw && ours ? `${fixed(rate(ours) / rate(raw))}x` : '—';
+      if (!raw || !ours) return '—';
+      // Write workloads: the ratio of each round too (the rounds interleave the sides), as its spread.
+      const rounds = ours.roundRates?.map((each, i) => each / raw.roundRates![i]!) ?? [];
+      const spread = rounds.length > 1 ? ` (${fixed(Math.min(...rounds))}-${fixed(Math.max(...rounds))})` : '';
+      return `${fixed(rate(ours) / rate(raw))}x${spread}`;
     });
     lines.push(`| ${workload} | ${cells.join(' | ')} |`);
   }
@@ -102,6 +106,8 @@ function report(results: Result[], feed: FeedCostRow[], listing: ListingRow[], t
       'with nothing of keyvent in between: the ratio is what keyvent costs on top of the backend.',
     '',
     "## keyvent's throughput as a fraction of the raw client's (events/s ÷ events/s; 1.00x = no overhead)",
+    '',
+    'Write rows: over three interleaved rounds, and in brackets the lowest and highest ratio of a single round.',
     '',
     ...ratios(results),
     '',

@@ -46,6 +46,8 @@ export interface Row {
   p99ms: number;
   /** Requests to the server per operation; undefined for embedded stores. */
   roundTrips?: number;
+  /** Events per second in each round of a write workload (the rounds interleave the sides). */
+  roundRates?: number[];
   note?: string;
 }
 
@@ -182,14 +184,15 @@ export async function runWorkloads(target: WorkloadTarget, sizes: Sizes, log: (l
   const ROUNDS = 3;
   for (const workload of writeWorkloads(sizes)) {
     for (const [by, ops] of sides) await workload.run(`${run}:warm:${shortName(by)}`, ops, Math.max(1, Math.ceil(workload.units / 10)));
-    const totals = new Map<string, { latencies: number[]; seconds: number; requests: number; conflicts: number }>();
+    const totals = new Map<string, { latencies: number[]; seconds: number; requests: number; conflicts: number; roundRates: number[] }>();
     const share = Math.ceil(workload.units / ROUNDS);
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < sides.length; i++) {
         const [by, ops] = sides[(i + round) % sides.length]!;
         const before = target.requests?.() ?? 0;
         const outcome = await workload.run(`${run}:${round}:${shortName(by)}`, ops, share);
-        const total = totals.get(by) ?? { latencies: [], seconds: 0, requests: 0, conflicts: 0 };
+        const total = totals.get(by) ?? { latencies: [], seconds: 0, requests: 0, conflicts: 0, roundRates: [] };
+        total.roundRates.push((outcome.latencies.length * workload.eventsPerOperation) / outcome.seconds);
         total.latencies.push(...outcome.latencies);
         total.seconds += outcome.seconds;
         total.requests += (target.requests?.() ?? 0) - before;
@@ -202,7 +205,7 @@ export async function runWorkloads(target: WorkloadTarget, sizes: Sizes, log: (l
       const latencies = total.latencies.sort((a, b) => a - b);
       const row: Row = {
         workload: workload.name, by, operations: latencies.length, items: latencies.length * workload.eventsPerOperation, seconds: total.seconds,
-        p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99),
+        p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), roundRates: total.roundRates,
       };
       if (target.requests) row.roundTrips = total.requests / latencies.length;
       if (workload.name.includes('racing')) row.note = `${total.conflicts} conflicts, each retried after reading the head`;
