@@ -127,9 +127,12 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
     try {
       if (!deadline) await client.submitTransaction(actions);
       else await beforeDeadline(deadline, (abortSignal) => client.submitTransaction(actions, { abortSignal }), late);
+      if (first.sequence === 1) directory.confirmed(first.key);
     } catch (error) {
       // A create that collided, or the prior check's Merge that found no event: nothing was written.
       const code = serviceCode(error);
+      // A first commit that collided: the stream exists, and its directory entry is confirmed.
+      if (first.sequence === 1 && code === 'EntityAlreadyExists') directory.confirmed(first.key);
       if (stamped && code !== 'EntityAlreadyExists' && isRefusal(error)) await feed!.markRefused(events, stamped);
       if (code === 'EntityAlreadyExists' || (code === 'ResourceNotFound' && putOptions?.checkPrior)) {
         throw new ConcurrencyError(first.key, first.sequence - 1, undefined, { cause: error, driver: NAME });
@@ -237,7 +240,7 @@ export function createAzureTablesDriver(options: AzureTablesDriverOptions): KeyV
       await checkLayout();
       return directory.listKeys(listOptions);
     },
-    close: async () => {},
+    close: () => directory.settle(),
   };
 }
 

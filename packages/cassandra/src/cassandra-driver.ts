@@ -122,9 +122,11 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
         : { query: `UPDATE ${table} SET head = ?, sizes = sizes + ? WHERE key = ?`, params: [last, sizes, first.key] },
     );
     const result = await run('the commit', () => client.batch(queries, write));
+    const head = result.wasApplied() ? last : (result.first()?.get('head') as types.Long | null | undefined)?.toNumber();
+    // The stream exists (this commit or another made it): its directory entry is confirmed.
+    if (first.sequence === 1 && head) directory.confirmed(first.key);
     if (!result.wasApplied()) {
-      const head = result.first()?.get('head') as types.Long | null | undefined;
-      throw new ConcurrencyError(first.key, base, head ? head.toNumber() : undefined, { driver: NAME, storedIds: storedIdsOf(result.rows, events) });
+      throw new ConcurrencyError(first.key, base, head ?? undefined, { driver: NAME, storedIds: storedIdsOf(result.rows, events) });
     }
   }
 
@@ -221,7 +223,7 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
       await checkLayout();
       return directory.listKeys(listOptions);
     },
-    close: () => (closing ??= owned ? client.shutdown() : Promise.resolve()),
+    close: () => (closing ??= directory.settle().then(() => (owned ? client.shutdown() : undefined))),
   };
 }
 

@@ -92,11 +92,12 @@ const CHECK_CONCURRENCY = 8;
 
 /**
  * A sharded stream directory on a backend whose commits cannot include it (Cassandra, Azure Tables): a
- * stream's first commit `claim`s its entry, pending, before it is sent. Listing lists a pending entry
- * only once it finds the stream's first event, and then confirms the entry, so that it is not checked
- * again: a stream whose first commit failed is never listed, and one whose first commit was acknowledged
- * is listed at once (its entry was written before). The first listing to meet a new stream pays a read
- * and a write for it.
+ * stream's first commit `claim`s its entry, pending, before it is sent, and once the stream is known to
+ * exist the driver has it `confirmed` in the background (one more write, which the append does not wait
+ * for; `settle` waits for those in flight, at close). Listing lists a pending entry only once it finds
+ * the stream's first event, and then confirms it: a stream whose first commit failed is never listed,
+ * and one whose first commit was acknowledged is listed at once (its entry was written before). Only an
+ * entry whose confirmation was lost (a crash, a failed write) costs a listing a read and a write.
  */
 export function createClaimedDirectory({ shards, read, write, exists }: ClaimedDirectoryOptions) {
   async function confirmIfExists(key: string): Promise<boolean> {
@@ -116,9 +117,22 @@ export function createClaimedDirectory({ shards, read, write, exists }: ClaimedD
     return { keys, next: entries.length === limit ? entries[entries.length - 1]!.key : undefined };
   }
 
+  const confirming = new Set<Promise<unknown>>();
+
   return {
     /** Before a stream's first commit: its entry, pending. */
     claim: (key: string) => write(key, true),
+    /** Once the stream is known to have its first event: confirms its entry in the background (a lost confirmation is made good by listing). */
+    confirmed(key: string): void {
+      const confirmation: Promise<unknown> = write(key, false)
+        .catch(() => undefined)
+        .finally(() => confirming.delete(confirmation));
+      confirming.add(confirmation);
+    },
+    /** Waits for the confirmations in flight. */
+    async settle(): Promise<void> {
+      while (confirming.size > 0) await Promise.all(confirming);
+    },
     listKeys: (options: ListKeysOptions) => listShardedKeys(shards, readShard, options),
   };
 }

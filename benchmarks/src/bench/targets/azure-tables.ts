@@ -22,10 +22,11 @@ export async function azureTablesTarget(server: RunningBackend<'azure-tables'>):
     ]);
     if (base > 0) actions.push(['update', { partitionKey: key, rowKey: row(base) }, 'Merge', { etag: '*' }]);
     actions.push(['upsert', { partitionKey: key, rowKey: '~head', last: String(base + events.length) }, 'Replace']);
-    // A new stream's directory entry, pending, before its first commit.
+    // A new stream's directory entry, pending, before its first commit; confirmed once stored, in the background, as the driver does.
     if (base === 0) await client.upsertEntity(directoryEntity(key, true), 'Replace');
     try {
       await client.submitTransaction(actions);
+      if (base === 0) void client.upsertEntity(directoryEntity(key, false), 'Replace').catch(() => undefined);
       return true;
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;

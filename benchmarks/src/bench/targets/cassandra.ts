@@ -40,8 +40,12 @@ export async function cassandraTarget(server: RunningBackend<'cassandra'>): Prom
         : { query: `UPDATE ${table} SET head = ?, sizes = sizes + ? WHERE key = ?`, params: [last, sizes, key] },
     );
     // A new stream's directory entry, pending, before its first commit.
-    if (base === 0) await client.execute(`INSERT INTO ${table}_streams (shard, key, pending) VALUES (?, ?, true)`, [directoryShardOf(key, DIRECTORY_SHARDS), key], read);
-    return (await client.batch(queries, write)).wasApplied();
+    const entry = (pending: boolean) => client.execute(`INSERT INTO ${table}_streams (shard, key, pending) VALUES (?, ?, ?)`, [directoryShardOf(key, DIRECTORY_SHARDS), key, pending], read);
+    if (base === 0) await entry(true);
+    const applied = (await client.batch(queries, write)).wasApplied();
+    // Confirmed once stored, in the background, as the driver does.
+    if (base === 0 && applied) void entry(false).catch(() => undefined);
+    return applied;
   }
 
   /** Layout 1's listing: every partition key of the table, sorted here (partitions come back in token order). */
