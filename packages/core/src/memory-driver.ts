@@ -61,7 +61,8 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
       if (json === undefined) continue;
       const event: StoredEvent = { key, sequence, ...JSON.parse(json) };
       page.push(event);
-      budget.add(event);
+      // As on LevelDB: the stored text holds the event's JSON and more, so its length × 3 bounds its UTF-8 size.
+      budget.add(event, json.length * 3);
     }
     return page;
   }
