@@ -15,6 +15,8 @@ const config: Config = {
     '^@keyvent/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  // StrykerJS (pnpm mutate) copies the workspace into .stryker-tmp while it runs.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
   testTimeout: 60_000,
 };
 

@@ -12,6 +12,7 @@ import {
   runBackendRequest,
   type StoredEvent,
 } from '@keyvent/core';
+import { guardClient } from './client-guard.js';
 import { createCassandraFeed } from './feed.js';
 import { createCassandraDirectory } from './directory.js';
 import { companionTables, LAYOUT_ROW, LAYOUT_VERSION, qualifiedTable } from './schema.js';
@@ -87,6 +88,7 @@ export function createCassandraDriver(options: CassandraDriverOptions): KeyValue
   const table = qualifiedTable(options.keyspace, options.table ?? 'events');
   const owned = !('client' in options);
   const client = 'client' in options ? options.client : new Client(options.clientOptions);
+  guardClient(client);
   const read = { prepare: true, consistency: options.consistency ?? consistencies.quorum };
   const write = { ...read, serialConsistency: options.serialConsistency ?? consistencies.serial };
   const insert = `INSERT INTO ${table} (key, seq, type, data, id, ts, meta, fx) VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`;

@@ -20,6 +20,11 @@ const STREAMS = 3;
 const BEFORE_MS = 3000;
 const DEAD_MS = 12_000;
 const AFTER_MS = 3000;
+/**
+ * Far above a round on an idle machine (about 40 s): a restart on a busy one can take a minute, and the
+ * wait for every node to see it up is bounded at two; the case asserts what was kept, not how fast.
+ */
+const ROUND_TIMEOUT_MS = 420_000;
 
 /** A CAS write timeout the client met: the commit's event ids, and the replicas that acknowledged. */
 interface CasTimeout {
@@ -47,7 +52,7 @@ beforeAll(async () => {
   cluster = started.cluster as CassandraCluster;
   ({ client, keyspace } = started);
   store = createStore(createCassandraDriver({ client, keyspace }));
-}, 240_000);
+}, 600_000);
 afterAll(async () => {
   await store?.close();
   await client?.shutdown();
@@ -132,10 +137,10 @@ describe('cassandra cluster (3 nodes, RF 3) under node kills', () => {
     const replica = cluster.nodes.find((node) => node !== control)!;
     const { report, timeouts } = await round('replica killed', replica);
     expectKept(report, timeouts);
-  }, 120_000);
+  }, ROUND_TIMEOUT_MS);
 
   it('keeps every acknowledged append when the node the client first contacted is killed and restarted', async () => {
     const { report, timeouts } = await round('control node killed', controlNode());
     expectKept(report, timeouts);
-  }, 120_000);
+  }, ROUND_TIMEOUT_MS);
 });

@@ -9,6 +9,8 @@ import { mavenLibrary } from './maven.js';
 const home = fileURLToPath(new URL('../servers/cassandra/', import.meta.url));
 const START_MS = 180_000;
 const LOCAL_DATA_CENTER = 'datacenter1';
+/** What a node logs of its peers' states: kept for the message of a cluster that does not come together. */
+const GOSSIP = /is now (UP|DOWN)|InetAddress|Handshak|FailureDetector|Gossip|Node .* (state|has restarted)|ERROR|WARN.*(peer|gossip|echo)/i;
 
 /** The Cassandra version the runner's pom names: the one place it is written. */
 export const cassandraVersion = (): string =>
@@ -65,7 +67,7 @@ function launchNode(node: NodeSettings): LocalProcess {
     '-cp',
     `${mavenLibrary('cassandra', join(home, 'pom.xml'))}/*`,
     'org.apache.cassandra.service.CassandraDaemon',
-  ]);
+  ], { notable: GOSSIP });
 }
 
 /** Starts a node and waits until it takes CQL connections; kills it if it never does. */
@@ -138,6 +140,8 @@ export interface CassandraNode {
   kill(): Promise<void>;
   /** Starts it again on its own data (commit log replayed, tokens saved: no bootstrap); waits for CQL. */
   restart(): Promise<void>;
+  /** The last lines its process printed (of its current or last run), for error messages. */
+  logTail(): string;
 }
 
 /** A local Cassandra cluster: every node's contact point, and each node to kill and restart. */
@@ -256,5 +260,6 @@ function clusterNode(settings: NodeSettings): CassandraNode & { stop(): Promise<
     async stop() {
       await server?.stop();
     },
+    logTail: () => server?.logTail() ?? '(never started)',
   };
 }

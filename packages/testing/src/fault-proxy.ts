@@ -32,6 +32,37 @@ export interface FaultProxy {
 
 type Armed = 'drop-reply' | 'drop-request' | undefined;
 
+/** What the proxies of one group share: the fault armed for the next request any of them sees, the delay, the counts. */
+interface FaultState {
+  armed: Armed;
+  delayMs: number;
+  counts: FaultCounts;
+}
+
+const newState = (): FaultState => ({ armed: undefined, delayMs: 0, counts: { connections: 0, droppedReplies: 0, droppedRequests: 0 } });
+
+/**
+ * Proxies in front of each node of a cluster, as one: a fault armed is spent on the next request that any
+ * of them sees (wherever the client's query plan sends it), and the counts are their sum. `proxies[i]`
+ * stands in front of `targets[i]`.
+ *
+ * @example
+ * ```ts
+ * const group = await startFaultProxies(nodes.map((node) => ({ host: node.address, port: 9042 })));
+ * group.dropNextReply(); // the next request to any node lands, its reply is lost
+ * ```
+ */
+export async function startFaultProxies(targets: readonly { host: string; port: number }[]): Promise<FaultProxy & { proxies: FaultProxy[] }> {
+  const state = newState();
+  const proxies = await Promise.all(targets.map((target) => listen(target, state)));
+  return {
+    ...controls(state, async () => void (await Promise.all(proxies.map((proxy) => proxy.close())))),
+    host: proxies[0]!.host,
+    port: proxies[0]!.port,
+    proxies,
+  };
+}
+
 /**
  * Starts a {@link FaultProxy} to `target` on a free loopback port.
  *
@@ -42,18 +73,32 @@ type Armed = 'drop-reply' | 'drop-request' | undefined;
  * proxy.dropNextReply(); // the next request lands, its reply is lost
  * ```
  */
-export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
-  const counts: FaultCounts = { connections: 0, droppedReplies: 0, droppedRequests: 0 };
+export function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
+  return listen(target, newState());
+}
+
+/** The switches of a proxy or a group over their shared state. */
+function controls(state: FaultState, close: () => Promise<void>): Omit<FaultProxy, 'host' | 'port'> {
+  return {
+    dropNextReply: () => void (state.armed = 'drop-reply'),
+    dropNextRequest: () => void (state.armed = 'drop-request'),
+    delay: (ms) => void (state.delayMs = ms),
+    counts: state.counts,
+    injected: () => state.counts.droppedReplies + state.counts.droppedRequests,
+    close,
+  };
+}
+
+async function listen(target: { host: string; port: number }, state: FaultState): Promise<FaultProxy> {
+  const { counts } = state;
   const sockets = new Set<Socket>();
-  let armed: Armed;
-  let delayMs = 0;
 
   /** Forwards chunks in order, each after the current delay. */
   function forwarder(to: Socket) {
     let tail = Promise.resolve();
     return (chunk: Buffer) => {
-      if (delayMs === 0) return void to.write(chunk);
-      const wait = delayMs;
+      if (state.delayMs === 0) return void to.write(chunk);
+      const wait = state.delayMs;
       tail = tail.then(() => new Promise((resolve) => setTimeout(resolve, wait))).then(() => void (to.destroyed || to.write(chunk)));
     };
   }
@@ -76,8 +121,8 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     const toServer = forwarder(upstream);
     const toClient = forwarder(client);
     client.on('data', (chunk: Buffer) => {
-      const fault = armed;
-      armed = undefined;
+      const fault = state.armed;
+      state.armed = undefined;
       if (fault === 'drop-request') {
         counts.droppedRequests++;
         return reset();
@@ -99,15 +144,10 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   return {
     host: '127.0.0.1',
     port,
-    dropNextReply: () => void (armed = 'drop-reply'),
-    dropNextRequest: () => void (armed = 'drop-request'),
-    delay: (ms) => void (delayMs = ms),
-    counts,
-    injected: () => counts.droppedReplies + counts.droppedRequests,
-    close: () =>
+    ...controls(state, () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
-      }),
+      })),
   };
 }

@@ -22,7 +22,7 @@ export function freePort(host = '127.0.0.1', port = 0): Promise<number> {
 }
 
 export interface LocalProcess {
-  /** The last lines the server printed, for error messages. */
+  /** The last lines the server printed, and before them the last of those that match `notable`, for error messages. */
   logTail(): string;
   /** Resolves with a description of how it ended, if it ends before `stop`. */
   exited: Promise<string>;
@@ -32,16 +32,24 @@ export interface LocalProcess {
 }
 
 /** Starts a server process, keeping the tail of its output and killing it on stop or on exit. */
-export function startLocalProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): LocalProcess {
+export function startLocalProcess(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; /** Lines kept apart from the tail (e.g. a cluster's gossip), for diagnosis. */ notable?: RegExp } = {},
+): LocalProcess {
   const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   // The server must never keep a test run alive: the exit hook above kills it when the run ends.
   child.unref();
   for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
   const lines: string[] = [];
+  const notable: string[] = [];
   const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    const added = chunk.toString('utf8').split('\n').filter(Boolean);
+    lines.push(...added);
     lines.splice(0, Math.max(0, lines.length - LOG_LINES));
+    if (options.notable) notable.push(...added.filter((line) => options.notable!.test(line)));
+    notable.splice(0, Math.max(0, notable.length - LOG_LINES));
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -67,7 +75,8 @@ export function startLocalProcess(command: string, args: string[], options: { cw
     await exited;
   }
 
-  return { logTail: () => lines.join('\n'), exited, stop, kill };
+  const logTail = () => (notable.length > 0 ? ['(notable lines)', ...notable, '(last lines)', ...lines] : lines).join('\n');
+  return { logTail, exited, stop, kill };
 }
 
 /**

@@ -1,0 +1,103 @@
+import type { Client } from 'cassandra-driver';
+
+/** The part of cassandra-driver's Host the guard touches. */
+interface Host {
+  address: string;
+  shutdown(waitForPending: boolean): Promise<void>;
+}
+
+/** The part of cassandra-driver's (internal) ControlConnection the guard touches. */
+interface ControlConnection {
+  _refresh(hostIterator?: unknown): Promise<void>;
+  _isShuttingDown?: boolean;
+  log?(level: string, message: string, error?: unknown): void;
+}
+
+const GUARDED = Symbol.for('keyvent.cassandra.controlConnectionGuarded');
+/** After a refresh that failed in a way the client does not handle itself, the next one is this much later. */
+const RETRY_MS = 1_000;
+
+/**
+ * Keeps two defects of cassandra-driver 4.x (checked on 4.10.0) that a reset connection sets off from
+ * reaching the users of a keyvent Cassandra store: an unhandled TypeError that ends the process, and
+ * connection pools that are never shut down and keep the process alive after `client.shutdown()`.
+ * Feature-detected: on a client without these internals it does nothing. Idempotent.
+ */
+export function guardClient(client: Client): void {
+  serializeControlConnectionRefreshes(client);
+  shutDownReplacedHosts(client);
+}
+
+/**
+ * Runs the client's control-connection refreshes one at a time, and keeps a refresh's failure from
+ * reaching the process as an unhandled rejection.
+ *
+ * Why: cassandra-driver 4.x (checked on 4.10.0, lib/control-connection.js) starts a refresh from each
+ * set of health listeners that fires (a host going down, the control socket closing) and from each
+ * reconnection it schedules with `setTimeout(() => this._refresh(), delay)`, with nothing to stop two
+ * from running together. Each refresh begins with `this.connection = null`, so one refresh's catch
+ * block, `this._triedHosts[this.connection.endpoint] = err`, can run after another nulled the field: a
+ * `TypeError: Cannot read properties of null (reading 'endpoint')`, unhandled when that refresh came
+ * from the timer, which ends a Node process. Every refresh that succeeds also adds its own health
+ * listeners to the host (hence "11 down listeners added to [Host]" warnings), so each later reset
+ * starts one refresh per set, and the races multiply. Resets of the control connection are ordinary in
+ * production (a node restarted, an idle timeout, a load balancer), so this guard is always on.
+ *
+ * A refresh asked for while one runs is run once after it (not dropped: the running one may already
+ * have passed the point where it would notice the new failure). The driver's own retries within a
+ * refresh (same query plan, `hostIterator` given) pass straight through. Feature-detected: on a client
+ * without this internal shape it does nothing.
+ */
+function serializeControlConnectionRefreshes(client: Client): void {
+  const control = (client as unknown as { controlConnection?: ControlConnection & { [GUARDED]?: true } }).controlConnection;
+  if (!control || typeof control._refresh !== 'function' || control[GUARDED]) return;
+  control[GUARDED] = true;
+  const refresh = control._refresh.bind(control);
+  let running: Promise<void> | undefined;
+  let again = false;
+
+  async function serially(): Promise<void> {
+    try {
+      do {
+        again = false;
+        if (control!._isShuttingDown) return;
+        await refresh().catch((error: unknown) => {
+          control!.log?.('error', '[keyvent] a control connection refresh failed; trying again', error);
+          const timer = setTimeout(() => void control!._refresh(), RETRY_MS);
+          timer.unref();
+        });
+      } while (again);
+    } finally {
+      running = undefined;
+    }
+  }
+
+  control._refresh = (hostIterator?: unknown) => {
+    if (hostIterator !== undefined) return refresh(hostIterator);
+    if (running) {
+      again = true;
+      return running;
+    }
+    return (running = serially());
+  };
+}
+
+/**
+ * Shuts down a host the client replaced. When the control connection finds no host with an open connection
+ * (every pool reset at once), it connects again from the contact points as on first connect, and
+ * `_setLocalInfo` puts a new Host object for the node it reached into `client.hosts` in place of the old
+ * one. The map emits `remove` for the old one, on which the client only drops its listeners: its
+ * connection pool lives on, reconnecting with timers of up to the reconnection policy's maximum (10
+ * minutes by default) and holding sockets to a live node, one orphan pool per such reconnect; 300 resets
+ * through the fault proxy left 265 of them, and the process alive minutes after shutdown. A host removed
+ * from the map is shut down here (draining what is in flight); one the driver shut down already is left
+ * as it is (the pool's shutdown is idempotent).
+ */
+function shutDownReplacedHosts(client: Client): void {
+  const hosts = (client as unknown as { hosts?: { on?: (event: string, listener: (host: Host) => void) => unknown; [GUARDED]?: true } }).hosts;
+  if (!hosts || typeof hosts.on !== 'function' || hosts[GUARDED]) return;
+  hosts[GUARDED] = true;
+  hosts.on('remove', (host) => {
+    if (typeof host?.shutdown === 'function') host.shutdown(true).catch(() => {});
+  });
+}

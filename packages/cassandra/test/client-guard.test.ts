@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Client } from 'cassandra-driver';
+import type { RunningBackend } from '@keyvent/testing';
+import { cassandraForTests } from './backend.js';
+
+let backend: RunningBackend<'cassandra'>;
+let client: Client;
+let keyspace: string;
+
+beforeAll(async () => {
+  ({ backend, client, keyspace } = await cassandraForTests());
+}, 180_000);
+afterAll(async () => {
+  await client?.shutdown();
+  await backend?.stop();
+});
+
+/** Runs reset-storm.mjs; resolves with its exit and output, or with `hung` if it has not exited by `boundMs`. */
+function resetStorm(appends: number, boundMs: number) {
+  const script = fileURLToPath(new URL('./reset-storm.mjs', `file://${__filename}`));
+  const child = spawn(process.execPath, [script, backend.connection.contactPoints[0]!, keyspace, String(appends)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise<{ code: number | null; stdout: string; stderr: string; hung: boolean }>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve({ code: null, stdout, stderr, hung: true });
+    }, boundMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, hung: false });
+    });
+  });
+}
+
+// cassandra-driver 4.10 without keyvent's guard (client-guard.ts): concurrent control-connection refreshes
+// threw an uncaught TypeError, each append waited out a 12 s read timeout, and orphaned connection pools
+// kept the process alive for minutes after close. A round takes well under a second here.
+it('a process whose client sees 300 connection resets stays up, keeps every append true, and exits once the store is closed', async () => {
+  const run = await resetStorm(300, 240_000);
+  expect({ hung: run.hung, code: run.code, stderr: run.stderr.split('\n').filter((line) => /TypeError|Unhandled|uncaught|MaxListeners/i.test(line)) }).toEqual({ hung: false, code: 0, stderr: [] });
+  const { resets, outcomes } = JSON.parse(run.stdout.trim().split('\n').pop()!) as { resets: number; outcomes: Record<string, number> };
+  expect(resets).toBe(300);
+  // New streams at version 0: every append is acknowledged (its resend finds its own ids) or retryable.
+  expect(Object.keys(outcomes).filter((outcome) => outcome !== 'acknowledged' && outcome !== 'KEYVENT_DRIVER')).toEqual([]);
+  expect(outcomes.acknowledged).toBeGreaterThan(250);
+}, 300_000);
