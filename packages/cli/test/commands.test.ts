@@ -178,7 +178,8 @@ describe('keyvent tail --all and consumers on a LevelDB store (the change feed)'
   it('tail --all --from start prints the events of every stream in commit order, the key first, and stops at --limit (at once, whatever the --interval)', async () => {
     const started = Date.now();
     const lines = await keyvent('tail', '--all', '--from', 'start', '--limit', '3', '--interval', '3600000', '-s', store);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // Not the hour of --interval (the margin is for a busy machine).
+    expect(Date.now() - started).toBeLessThan(20_000);
     expect(lines).toHaveLength(3);
     expect(lines.map((line) => line.split(/\s+/).slice(0, 3))).toEqual([[low[0], '1', 'Opened'], [high[0], '1', 'Opened'], [low[1], '1', 'Opened']]);
     expect(lines[0]).toMatch(new RegExp(`^${low[0]}\\s+1  Opened\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  \\{"i":0\\}$`));
@@ -200,7 +201,7 @@ describe('keyvent tail --all and consumers on a LevelDB store (the change feed)'
       await sleep(200);
       process.emit(signal, signal);
       await run;
-      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(Date.now() - started).toBeLessThan(20_000);
       expect(process.listenerCount('SIGINT') + process.listenerCount('SIGTERM')).toBe(0);
       // From the end, nothing was appended: nothing printed; from the start, the 7 events; tail <key> --from 1, the 2 of low-a.
       expect(lines).toHaveLength(args.length === 2 ? 0 : args[1] === '--all' ? 7 : 2);

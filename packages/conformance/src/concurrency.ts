@@ -3,7 +3,10 @@ import { ConcurrencyError, isConcurrencyError, isValidationError, type AppendRes
 import { runTorture } from './torture.js';
 import { expectError, makeEvents, readAll, sequencesOf, uniqueKey, type SuiteContext } from './context.js';
 
-export function concurrencyCases({ it, store, driver }: SuiteContext): void {
+/** How long the torture case writes at most. */
+const TORTURE_MS = 20_000;
+
+export function concurrencyCases({ it, store, driver, options }: SuiteContext): void {
   const conflict = (action: () => Promise<unknown>) => expectError(action, isConcurrencyError, 'a ConcurrencyError');
 
   async function streamOf(length: number): Promise<{ key: string; before: StoredEvent[] }> {
@@ -170,11 +173,14 @@ export function concurrencyCases({ it, store, driver }: SuiteContext): void {
     });
   }
 
-  it('torture: 32 writers at exact versions on 4 streams keep every stream whole', async () => {
-    const report = await runTorture(store(), { writers: 32, streams: 4, appendsPerWriter: 4, keyPrefix: 'conformance/torture' });
+  // Bounded by time, not by work: on a busy machine (or a Paxos round per append on a cluster) 32 racing
+  // writers reach fewer appends, and the case checks the same invariants on whatever they reached.
+  it(`torture: 32 writers at exact versions on 4 streams keep every stream whole (at most ${TORTURE_MS / 1000} s of writing)`, async () => {
+    const report = await runTorture(store(), { writers: 32, streams: 4, appendsPerWriter: 4, signal: AbortSignal.timeout(TORTURE_MS), keyPrefix: 'conformance/torture' });
+    console.info(`torture: ${report.appends} appends acknowledged of 128 due, ${report.conflicts} refused, ${report.failures} failed, in ${(report.durationMs / 1000).toFixed(1)} s`);
     assert.deepEqual(report.problems, []);
-    assert.equal(report.appends, 128);
+    assert.ok(report.appends > 0 && report.appends <= 128, `${report.appends} appends acknowledged`);
     assert.equal(report.storedEvents, report.acknowledgedEvents);
     assert.ok(report.conflicts > 0, 'the writers raced (otherwise the case proves nothing)');
-  });
+  }, TORTURE_MS + 4 * options.timeout);
 }

@@ -69,8 +69,8 @@ export async function appendMany(store: EventStore, key: string, length: number,
   }
 }
 
-/** Polls until `condition` holds, failing after `timeoutMs`. For asynchronous deliveries. */
-export async function eventually(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Polls until `condition` holds, failing after `timeoutMs`: for asynchronous deliveries, a bound on a busy machine, not a speed. */
+export async function eventually(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);

@@ -129,12 +129,13 @@ export function subscribeCases({ it, store, driver }: SuiteContext): void {
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       own.close().then(() => 'closed'),
-      new Promise((resolve) => (timer = setTimeout(resolve, closeTimeoutMs + 5000, 'still pending'))),
+      new Promise((resolve) => (timer = setTimeout(resolve, closeTimeoutMs + 10_000, 'still pending'))),
     ]);
     clearTimeout(timer);
 
     assert.equal(outcome, 'closed');
-    assert.ok(Date.now() - started < closeTimeoutMs + 2000, `close took ${Date.now() - started} ms`);
+    // Bounded (the race above), not hung; the margin is for a busy machine's timers.
+    assert.ok(Date.now() - started < closeTimeoutMs + 5000, `close took ${Date.now() - started} ms`);
     assert.deepEqual(drops, [{ reason: 'close-timeout', undelivered: 1, firstUndelivered: { key, sequence: 2 } }]);
   });
 }

@@ -110,12 +110,13 @@ describe('closeTimeoutMs', () => {
     await store.append('s', [event(1), event(2), event(3)]);
 
     const started = Date.now();
-    const closed = await settlesWithin(store.close(), closeTimeoutMs + 2000);
+    const closed = await settlesWithin(store.close(), closeTimeoutMs + 10_000);
     const elapsed = Date.now() - started;
 
     expect(closed).toBe(true);
     expect(elapsed).toBeGreaterThanOrEqual(closeTimeoutMs - 5);
-    expect(elapsed).toBeLessThan(closeTimeoutMs + 500);
+    // Bounded, not hung: the margin is for a busy machine's timers.
+    expect(elapsed).toBeLessThan(closeTimeoutMs + 5000);
     // Event 1 is in the handler that never returns; 2 and 3 never reached it.
     expect(drops).toEqual([{ reason: 'close-timeout', undelivered: 2, firstUndelivered: { key: 's', sequence: 2 } }]);
     expect(healthy).toEqual([1, 2, 3]);
