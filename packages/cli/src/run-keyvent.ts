@@ -12,9 +12,6 @@ import { createProgram } from './program.js';
  * ```
  */
 export async function runKeyvent(argv: readonly string[]): Promise<number> {
-  // On Node 20 the AWS SDK warns, in eight lines on stderr, that its releases after January 2027 need
-  // Node 22: news for whoever picks the SDK's version (this package's ranges), noise under each command.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     await createProgram().parseAsync(argv);
     return 0;
