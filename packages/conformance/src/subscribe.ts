@@ -138,4 +138,25 @@ export function subscribeCases({ it, store, driver }: SuiteContext): void {
     assert.ok(Date.now() - started < closeTimeoutMs + 5000, `close took ${Date.now() - started} ms`);
     assert.deepEqual(drops, [{ reason: 'close-timeout', undelivered: 1, firstUndelivered: { key, sequence: 2 } }]);
   });
+
+  // Issue 21 (6): a delivery loop whose handlers all threw synchronously finished before its promise was
+  // kept, which then stayed set: close() never settled and the process spun at 100% CPU, no timer firing
+  // (so on that code this case never ends: Jest's own timeout is a timer too).
+  it('closes despite a subscriber whose handler throws synchronously on every event, and reports each throw', async () => {
+    const own = createStore(wrapDriver(driver(), {}));
+    const key = uniqueKey('subscribe');
+    const errors: number[] = [];
+    own.subscribe(() => {
+      throw new Error('handler failed');
+    }, { onError: (_error, event) => void errors.push(event.sequence) });
+    await own.append(key, makeEvents(2));
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      own.close().then(() => 'closed'),
+      new Promise((resolve) => (timer = setTimeout(resolve, 20_000, 'still pending'))),
+    ]);
+    clearTimeout(timer);
+    assert.equal(outcome, 'closed');
+    assert.deepEqual(errors, [1, 2]);
+  });
 }

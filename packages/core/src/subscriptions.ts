@@ -46,6 +46,9 @@ function createSubscriber(handler: EventHandler, options: SubscribeOptions, remo
   let active = true;
 
   async function run(): Promise<void> {
+    // Yield first: a loop whose handlers all throw synchronously would otherwise finish, and clear
+    // `running`, before `offer` stores its promise, which would then stay set for ever (and `idle` spin).
+    await undefined;
     while (active && head < queue.length) {
       const event = queue[head++]!;
       if (head > 1024 && head * 2 > queue.length) (queue = queue.slice(head)), (head = 0);
