@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
   createConsumer,
+  createStore,
   isConsumerLeaseError,
   isConcurrencyError,
   isNotSupportedError,
@@ -247,5 +248,35 @@ export function feedCases(context: FeedContext): void {
     release();
     await assert.rejects(slow.consumer.done, (error) => isConsumerLeaseError(error));
     await stopAll();
+  }, 120_000);
+
+  // Issue 21 (4): close waited for each consumer to stop, and a consumer stops only once its handler
+  // returns: a hung handler held store.close() for ever, whatever closeTimeoutMs said.
+  it('closes the store within closeTimeoutMs although a consumer\'s handler never returns, and tells that consumer', async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const closeTimeoutMs = 500;
+    // Its own store on the suite's driver (left open for the others).
+    const own = createStore({ ...driver(), close: async () => {} }, { feed: FEED_TIMINGS, closeTimeoutMs });
+    const errors: unknown[] = [];
+    let handed = 0;
+    createConsumer(own, { name: uniqueKey('consumer'), from: 'end', pollMs: 50, onError: (error) => void errors.push(error), handler: (events) => {
+      if (!events.some((event) => event.key.startsWith(prefix))) return;
+      handed++;
+      return new Promise<void>(() => {});
+    } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await own.append(`${prefix}s`, makeEvents(1), { expectedVersion: 0 });
+    await eventually(() => handed === 1, DELIVERY_WAIT_MS);
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      own.close().then(() => 'closed'),
+      new Promise((resolve) => (timer = setTimeout(resolve, closeTimeoutMs + 20_000, 'still pending'))),
+    ]);
+    clearTimeout(timer);
+    assert.equal(outcome, 'closed');
+    // Bounded, not hung: the margin is for a busy machine's timers.
+    assert.ok(Date.now() - started < closeTimeoutMs + 5000, `close took ${Date.now() - started} ms`);
+    assert.ok(errors.some((error) => isConsumerLeaseError(error) && /closeTimeoutMs/.test((error as Error).message)), 'the consumer was told');
   }, 120_000);
 }

@@ -91,7 +91,9 @@ export function createConsumer(store: EventStore, options: ConsumerOptions): Con
       wake?.();
       await done.catch(() => {});
     };
-    return { stop, done };
+    const abandon = (timeoutMs: number) =>
+      settings.onError(new ConsumerLeaseError(settings.name, `its handler had not returned ${timeoutMs} ms after the store began to close (closeTimeoutMs): the store closed without it, and the batch in hand is delivered again once its lease passes`));
+    return { stop, done, abandon };
   });
 }
 

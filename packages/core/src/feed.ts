@@ -166,17 +166,30 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
   }
 
   // The consumers running on this store: close stops them (each finishes its batch and checkpoint) first.
-  const consumers = new Set<() => Promise<void>>();
+  type Running = { stop: () => Promise<void>; done: Promise<void>; abandon: (timeoutMs: number) => void };
+  const consumers = new Set<Running>();
   /** Starts a consumer, to run until it stops or the store closes. @throws StoreClosedError if the store is closing. */
-  function runConsumer<T extends { stop: () => Promise<void>; done: Promise<void> }>(start: () => T): T {
+  function runConsumer<T extends Running>(start: () => T): T {
     if (gate.isClosing()) throw new StoreClosedError(driver.name);
     const consumer = start();
-    consumers.add(consumer.stop);
-    const forget = () => void consumers.delete(consumer.stop);
+    consumers.add(consumer);
+    const forget = () => void consumers.delete(consumer);
     consumer.done.then(forget, forget);
     return consumer;
   }
-  const stopConsumers = () => Promise.all([...consumers].map((stop) => stop())).then(() => {});
+  /**
+   * Stops every consumer, waiting at most `timeoutMs`: one whose handler has not returned by then is
+   * abandoned (told through its onError; its batch is delivered again after its lease), so that a hung
+   * handler cannot hold the store's close.
+   */
+  async function stopConsumers(timeoutMs: number): Promise<void> {
+    const running = [...consumers];
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all(running.map((consumer) => consumer.stop())), late]);
+    clearTimeout(timer);
+    for (const consumer of running) if (consumers.delete(consumer)) consumer.abandon(timeoutMs);
+  }
 
   const checkpoints = {
     load: (name: string) => gate.call('feed.loadCheckpoint', () => need().loadCheckpoint(name)),

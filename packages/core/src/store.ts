@@ -17,8 +17,10 @@ export interface StoreOptions {
   /** Retries of driver calls that fail with a retryable DriverError. */
   retry?: RetryOptions;
   /**
-   * How long `close` waits, once the calls in flight have finished, for subscribers to take what was
-   * published; a subscriber still busy then is dropped and told what it missed (`onDropped`). Default 10,000.
+   * How long `close` waits, once the calls in flight have finished, for consumers to finish their batch
+   * and for subscribers to take what was published, both together; a subscriber still busy then is dropped
+   * and told what it missed (`onDropped`), a consumer still in its handler is abandoned and told through
+   * its `onError` (its batch is delivered again after its lease). Default 10,000.
    */
   closeTimeoutMs?: number;
   /** The change feed's timings, where the driver has a feed. */
@@ -387,8 +389,10 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     },
     close: () =>
       gate.close(async () => {
-        await feed.stopConsumers();
-        await publisher.close(closeTimeoutMs);
+        // One deadline for both: what consumers' handlers take is not left to subscribers.
+        const deadline = Date.now() + closeTimeoutMs;
+        await feed.stopConsumers(closeTimeoutMs);
+        await publisher.close(Math.max(0, deadline - Date.now()));
       }),
     [appendAtReadVersion]: (key, events, version) => gate.operation(() => appendAtVersion(key, events, version)),
     readAll: (readOptions) => feed.readAll(readOptions),
