@@ -5,6 +5,7 @@ import {
   isConsumerLeaseError,
   isConcurrencyError,
   isNotSupportedError,
+  isValidationError,
   sliceOf,
   type Consumer,
   type ConsumerOptions,
@@ -228,26 +229,43 @@ export function feedCases(context: FeedContext): void {
     assert.deepEqual([...low.seen, ...high.seen].map((event) => event.key).sort(), [...keys].sort());
   }, 120_000);
 
-  it('makes a second worker wait for the lease, and stops a worker whose lease was taken over', async () => {
+  it('makes a second worker wait for the lease, and stops a worker whose lease was taken over while it could not renew it', async () => {
     const prefix = `${uniqueKey('feed')}/`;
     const name = uniqueKey('consumer');
+    // The slow worker's checkpoint writes hang once its batch is in hand, as a paused process's or one
+    // cut off from the backend would: its lease (renewed while its handler runs) runs out.
+    const base = driver();
+    let paused = false;
+    let resume: () => void = () => {};
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    const feed = { ...base.feed!, saveCheckpoint: async (...args: Parameters<NonNullable<typeof base.feed>['saveCheckpoint']>) => {
+      if (paused) await resumed;
+      return base.feed!.saveCheckpoint(...args);
+    } };
+    const pausable = createStore({ ...base, feed, close: async () => {} }, { feed: FEED_TIMINGS });
+    // The other worker and the writer on the same driver (a memory driver's data is its own).
+    const plain = createStore({ ...base, close: async () => {} }, { feed: FEED_TIMINGS });
     let release: () => void = () => {};
     const blocked = new Promise<void>((resolve) => (release = resolve));
     let handled = 0;
-    const slow = follow(prefix, { name, leaseMs: 400, worker: 'slow', handler: async (events) => {
+    const errors: unknown[] = [];
+    const slow = createConsumer(pausable, { name, from: 'end', pollMs: 50, leaseMs: 400, worker: 'slow', onError: (error) => void errors.push(error), handler: async (events) => {
       if (!events.some((event) => event.key.startsWith(prefix))) return;
       handled++;
+      paused = true;
       await blocked;
     } });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await feedStore().append(`${prefix}s`, makeEvents(1), { expectedVersion: 0 });
+    await plain.append(`${prefix}s`, makeEvents(1), { expectedVersion: 0 });
     await eventually(() => handled === 1, DELIVERY_WAIT_MS);
-    // The slow worker's lease runs out while its handler hangs: another worker takes the range.
-    const other = follow(prefix, { name, leaseMs: 400, worker: 'other' });
-    await eventually(() => other.seen.length === 1, DELIVERY_WAIT_MS);
+    const seen: FeedEvent[] = [];
+    const other = createConsumer(plain, { name, from: 'end', pollMs: 50, leaseMs: 400, worker: 'other', handler: (events) => void seen.push(...events.filter((event) => event.key.startsWith(prefix))) });
+    await eventually(() => seen.length === 1, DELIVERY_WAIT_MS);
     release();
-    await assert.rejects(slow.consumer.done, (error) => isConsumerLeaseError(error));
-    await stopAll();
+    resume();
+    await assert.rejects(slow.done, (error) => isConsumerLeaseError(error));
+    await other.stop();
+    await Promise.all([pausable.close(), plain.close()]);
   }, 120_000);
 
   // Issue 21 (4): close waited for each consumer to stop, and a consumer stops only once its handler
@@ -279,4 +297,47 @@ export function feedCases(context: FeedContext): void {
     assert.ok(Date.now() - started < closeTimeoutMs + 5000, `close took ${Date.now() - started} ms`);
     assert.ok(errors.some((error) => isConsumerLeaseError(error) && /closeTimeoutMs/.test((error as Error).message)), 'the consumer was told');
   }, 120_000);
+
+  // Issue 21 (5): a healthy worker lost its lease: a poll longer than the lease was accepted, and neither a
+  // handler running longer than the lease nor the backoff after a handler's throw renewed it.
+  it('refuses a poll that would let an idle worker\'s lease lapse (pollMs above a third of leaseMs)', async () => {
+    assert.throws(
+      () => createConsumer(feedStore(), { name: uniqueKey('consumer'), pollMs: 5_000, leaseMs: 10_000, handler: () => {} }),
+      (error) => isValidationError(error) && (error as { path?: string }).path === 'pollMs',
+    );
+  });
+
+  /** Long enough that a renewal (a third of it) lands in time on a busy cluster. */
+  const LEASE_MS = 1_500;
+  for (const [what, handler] of [
+    ['a handler that runs three times the lease', (calls: number) => new Promise<void>((resolve) => setTimeout(resolve, calls === 1 ? 3 * LEASE_MS : 0))],
+    ['a handler that throws for three times the lease (backing off)', async (calls: number, since: number) => {
+      if (Date.now() - since < 3 * LEASE_MS) throw new Error(`attempt ${calls} fails`);
+    }],
+  ] as const) {
+    it(`keeps its lease through ${what}: a second worker of the name waits, the first delivers`, async () => {
+      const prefix = `${uniqueKey('feed')}/`;
+      const name = uniqueKey('consumer');
+      const leaseMs = LEASE_MS;
+      let calls = 0;
+      let since = 0;
+      const first = follow(prefix, { name, leaseMs, pollMs: 50, worker: 'first', handler: async (events) => {
+        const mine = events.filter((event) => event.key.startsWith(prefix));
+        if (mine.length === 0) return;
+        if (calls++ === 0) since = Date.now();
+        await handler(calls, since);
+        first.seen.push(...mine);
+      } });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await feedStore().append(`${prefix}s`, makeEvents(1), { expectedVersion: 0 });
+      await eventually(() => calls >= 1, DELIVERY_WAIT_MS);
+      const second = follow(prefix, { name, leaseMs, pollMs: 50, worker: 'second' });
+      await eventually(() => first.seen.length === 1, DELIVERY_WAIT_MS);
+      await new Promise((resolve) => setTimeout(resolve, leaseMs));
+      assert.equal(second.seen.length, 0, 'the second worker took the range from a healthy first');
+      assert.ok(!first.errors.some((error) => isConsumerLeaseError(error)), 'the first worker lost its lease');
+      await stopAll();
+      await first.consumer.done;
+    }, 120_000);
+  }
 }

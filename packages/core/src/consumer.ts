@@ -113,6 +113,11 @@ function checkOptions(options: ConsumerOptions) {
   assertSequence(batchSize, 'batchSize');
   assertSequence(pollMs, 'pollMs');
   assertSequence(leaseMs, 'leaseMs');
+  // An idle worker renews its lease once per poll: a poll longer than a third of the lease would let it
+  // lapse between two polls, and another worker take the range from a healthy one.
+  if ((options.checkpoint ?? true) && pollMs * 3 > leaseMs) {
+    throw new ValidationError('pollMs', `must be at most a third of leaseMs (${leaseMs} ms), so that a worker renews its lease in time; got ${pollMs} ms`);
+  }
   return {
     ...options,
     from,
@@ -120,6 +125,8 @@ function checkOptions(options: ConsumerOptions) {
     batchSize,
     pollMs,
     leaseMs,
+    /** How often a worker renews its lease: while idle, while its handler runs, while it backs off. */
+    renewMs: Math.floor(leaseMs / 3),
     row: `${options.name}#${slices[0]}-${slices[1]}`,
     worker: options.worker ?? randomUUID(),
     keep: options.checkpoint ?? true,
@@ -151,7 +158,13 @@ async function run(feed: FeedAccess, settings: Settings, stopped: () => boolean,
         if (isConsumerLeaseError(error)) throw error;
         if (isStoreClosedError(error)) return;
         settings.onError(error);
-        await sleep(Math.min(30_000, 100 * 2 ** failures++) * (0.5 + Math.random() / 2));
+        // Backing off, the worker still holds its range: the pause stays below the lease's renewal
+        // interval, and the lease is renewed before the next try.
+        const cap = settings.keep ? Math.min(30_000, settings.renewMs) : 30_000;
+        await sleep(Math.min(cap, 100 * 2 ** failures++) * (0.5 + Math.random() / 2));
+        if (settings.keep && !stopped()) await worker.renew().catch((renewal: unknown) => {
+          if (isConsumerLeaseError(renewal)) throw renewal;
+        });
       }
     }
   } finally {
@@ -250,7 +263,7 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
       }
       changes.set(hash, { last: event.sequence, stamp });
     }
-    if (batch.length > 0) await settings.handler(batch);
+    if (batch.length > 0) await handle(batch);
     const held = page.settled < page.reached;
     for (const [hash, handled] of changes) records.set(hash, handled);
     if (kind === 'settled') {
@@ -289,8 +302,38 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
   }
 
   async function save(force: boolean) {
-    if (!settings.keep || (!force && Date.now() - savedAt < Math.min(SAVE_EVERY_MS, settings.leaseMs / 3))) return;
+    if (!settings.keep || (!force && Date.now() - savedAt < Math.min(SAVE_EVERY_MS, settings.renewMs))) return;
     await write(Date.now() + settings.leaseMs);
+  }
+
+  /**
+   * Runs the handler, renewing the lease every `renewMs` while it runs (a handler may take longer than the
+   * lease). A renewal writes the checkpoint as it was before the batch (positions and records move only
+   * once the handler has returned), and is awaited before anything else is written.
+   */
+  async function handle(batch: FeedEvent[]): Promise<void> {
+    if (!settings.keep) return settings.handler(batch);
+    let renewal: Promise<void> | undefined;
+    let lost: unknown;
+    const timer = setInterval(() => {
+      renewal ??= write(Date.now() + settings.leaseMs)
+        .catch((error: unknown) => {
+          // A store closed around a handler that never returns (close abandons it): nothing to renew.
+          if (isStoreClosedError(error)) clearInterval(timer);
+          else if (isConsumerLeaseError(error)) lost = error;
+          else settings.onError(error);
+        })
+        .finally(() => (renewal = undefined));
+    }, settings.renewMs);
+    // Renewing is no reason to keep a process alive.
+    timer.unref();
+    try {
+      await settings.handler(batch);
+    } finally {
+      clearInterval(timer);
+      await renewal;
+    }
+    if (lost) throw lost;
   }
 
   /**
@@ -321,6 +364,8 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
       await save(false);
       return live;
     },
+    /** Renews the lease (the checkpoint as it is) if it is due. */
+    renew: () => save(false),
     release: async () => {
       unsaved = undefined;
       await write(0);
