@@ -5,15 +5,17 @@ import { createMemoryDriver, createStore, eventBytes, pageBudget, type KeyValueD
 function recorded(passOptions: boolean) {
   const driver = createMemoryDriver({ feed: false });
   const pages: number[] = [];
+  const limits: number[] = [];
   const wrapped: KeyValueDriver = {
     ...driver,
     fetchEvents: async (key, after, limit, options) => {
       const page: StoredEvent[] = await driver.fetchEvents(key, after, limit, passOptions ? options : undefined);
       pages.push(page.length);
+      limits.push(limit);
       return page;
     },
   };
-  return { driver: wrapped, pages };
+  return { driver: wrapped, pages, limits };
 }
 
 const events = Array.from({ length: 10 }, (_, i) => ({ type: 'Big', data: `${i}`.padEnd(700, 'x') }));
@@ -31,6 +33,23 @@ describe('read pages bounded in bytes', () => {
     const backward: number[] = [];
     for await (const event of store.readStream('big', { direction: 'backward', pageSize: 5 })) backward.push(event.sequence);
     expect(backward).toEqual(Array.from({ length: 10 }, (_, i) => 10 - i));
+  });
+
+  it('ends a page at exactly readPageBytes, and reads on after it, both ways, never asking for 0 events', async () => {
+    const { driver, pages, limits } = recorded(true);
+    const store = createStore(driver, { readPageBytes: 2 * size });
+    await store.append('big', events);
+    const forward: number[] = [];
+    for await (const event of store.readStream('big')) forward.push(event.sequence);
+    expect(forward).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(pages).toEqual([2, 2, 2, 2, 2, 0]);
+    pages.length = 0;
+    const backward: number[] = [];
+    for await (const event of store.readStream('big', { direction: 'backward', pageSize: 5 })) backward.push(event.sequence);
+    expect(backward).toEqual(Array.from({ length: 10 }, (_, i) => 10 - i));
+    // Each 5-event page of the backward read takes three driver reads: 2, 2 and the 1 left.
+    expect(pages).toEqual([2, 2, 1, 2, 2, 1]);
+    expect(Math.min(...limits)).toBeGreaterThan(0);
   });
 
   it('reads whole pages from a driver (or wrapper) that ignores the bound: unbounded, never short', async () => {
@@ -57,7 +76,7 @@ describe('pageBudget', () => {
     // A loose bound (10 times the size) makes it measure early, but it is full only at the real size.
     expect([budget.add(event, size * 10), budget.add(event, size * 10), budget.add(event, size * 10)]).toEqual([false, false, true]);
     const exact = pageBudget(size * 3);
-    expect([exact.add(event), exact.add(event), exact.add(event)]).toEqual([false, false, true]);
+    expect([exact.add(event), exact.add(event), exact.full, exact.add(event), exact.full]).toEqual([false, false, false, true, true]);
     expect(pageBudget().add(event)).toBe(false);
   });
 });
