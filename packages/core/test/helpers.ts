@@ -50,3 +50,12 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
     clearTimeout(timer);
   }
 }
+
+/** Polls until `condition` holds; fails after `ms`. For deliveries that happen in the background. */
+export async function eventually(condition: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await sleep(5);
+  }
+}
