@@ -7,11 +7,13 @@ import {
   createRepository,
   createStore,
   isConcurrencyError,
+  snapshotStreamKey,
   UncommittedChangesError,
+  ValidationError,
   type EventStore,
   type Repository,
 } from '@keyvent/core';
-import { countingDriver } from './helpers.js';
+import { collect, countingDriver } from './helpers.js';
 
 type CounterEvent = { type: 'Incremented'; data: { by: number } } | { type: 'Reset'; data: null };
 
@@ -148,5 +150,128 @@ describe('repository', () => {
       { correlationId: 'req-1', causationId: 'cmd-1' },
       { correlationId: 'req-1', causationId: 'cmd-1' },
     ]);
+  });
+});
+
+describe('repository bounds', () => {
+  const setup = () => {
+    const store = createStore(createMemoryDriver());
+    return { store, counters: createRepository({ store, registry, create: (id) => new Counter(id) }) };
+  };
+
+  it('update runs the command 1 + maxRetries times against a rival that always wins, then gives up', async () => {
+    const { counters } = setup();
+    const seed = counters.create('r');
+    seed.increment(1);
+    await counters.save(seed);
+    for (const maxRetries of [undefined, 1]) {
+      let runs = 0;
+      const error = await counters
+        .update('r', async (counter) => {
+          runs++;
+          const rival = await counters.load('r');
+          rival.increment(1);
+          await counters.save(rival);
+          counter.increment(1);
+        }, { maxRetries })
+        .catch((thrown: unknown) => thrown);
+      expect(isConcurrencyError(error)).toBe(true);
+      expect(runs).toBe((maxRetries ?? 3) + 1);
+    }
+  });
+
+  it('update does not retry a failure other than a lost race', async () => {
+    const { counters } = setup();
+    const seed = counters.create('v');
+    seed.increment(1);
+    await counters.save(seed);
+    let runs = 0;
+    const error = await counters.update('v', (counter) => {
+      runs++;
+      counter.increment(Number.NaN);
+    }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(runs).toBe(1);
+  });
+
+  it('refuses events whose data is not JSON, and a stream key that is not one, before writing', async () => {
+    const store = createStore(createMemoryDriver());
+    const counters = createRepository({ store, registry, create: (id) => new Counter(id), streamKey: () => '' });
+    const counter = counters.create('x');
+    counter.increment(1);
+    await expect(counters.save(counter)).rejects.toMatchObject({ path: 'key' });
+    const { store: other, counters: plain } = setup();
+    const bad = plain.create('y');
+    bad.increment(Number.POSITIVE_INFINITY);
+    await expect(plain.save(bad)).rejects.toMatchObject({ path: 'events[0].data.by' });
+    expect(await other.streamVersion('y')).toBe(0);
+  });
+
+  it('stores no metadata on events saved without any', async () => {
+    const { store, counters } = setup();
+    const counter = counters.create('m');
+    counter.increment(1);
+    await counters.save(counter);
+    const [stored] = await collect(store.readStream('m'));
+    expect(stored).not.toHaveProperty('metadata');
+  });
+});
+
+describe('repository snapshots', () => {
+  const snapshotsOf = async (store: EventStore, key: string) => (await collect(store.readStream(snapshotStreamKey(key)))).map((event) => (event.data as { version: number }).version);
+  const setup = (every = 3) => {
+    const store = createStore(createMemoryDriver());
+    const restored: unknown[] = [];
+    const counters = createRepository({
+      store,
+      registry,
+      create: (id) => new Counter(id),
+      snapshots: { every, shape: 1, take: (counter) => counter.total, restore: (counter, state) => void ((counter.total = state as number), restored.push(state)) },
+    });
+    return { store, counters, restored };
+  };
+
+  it('takes a snapshot once the aggregate is exactly `every` events past its latest, and not again on each load', async () => {
+    const { store, counters } = setup(3);
+    const counter = counters.create('k');
+    counter.increment(1);
+    counter.increment(1);
+    await counters.save(counter);
+    expect(await snapshotsOf(store, 'k')).toEqual([]);
+    counter.increment(1);
+    await counters.save(counter);
+    expect(await snapshotsOf(store, 'k')).toEqual([3]);
+    await counters.load('k');
+    await counters.load('k');
+    expect(await snapshotsOf(store, 'k')).toEqual([3]);
+    const loaded = await counters.load('k');
+    expect([loaded.total, loaded.version]).toEqual([3, 3]);
+  });
+
+  it('ignores what is not a snapshot of its shape in the snapshot stream, and replays the events', async () => {
+    const { store, counters, restored } = setup(100);
+    const counter = counters.create('i');
+    counter.increment(2);
+    await counters.save(counter);
+    for (const stray of [{ type: 'Other', data: { shape: 1, version: 1, state: 50 } }, { type: '$snapshot', data: { shape: 1, version: 'one', state: 50 } }]) {
+      await store.append(snapshotStreamKey('i'), stray);
+      const loaded = await counters.load('i');
+      expect([loaded.total, loaded.version]).toEqual([2, 1]);
+    }
+    expect(restored).toEqual([]);
+  });
+
+  it('refuses an `every` below 1, and takes 1', () => {
+    const store = createStore(createMemoryDriver());
+    const snapshots = (every: number) => ({ every, shape: 1, take: () => null, restore: () => {} });
+    expect(() => createRepository({ store, registry, create: (id) => new Counter(id), snapshots: snapshots(0) })).toThrow(ValidationError);
+    expect(() => createRepository({ store, registry, create: (id) => new Counter(id), snapshots: snapshots(1) })).not.toThrow();
+  });
+
+  it('keeps the snapshot stream key readable up to the longest key, and hashes a longer one', () => {
+    expect(snapshotStreamKey('cart-1')).toBe('$snapshot/cart-1');
+    const longest = 'k'.repeat(1024 - '$snapshot/'.length);
+    expect(snapshotStreamKey(longest)).toBe(`$snapshot/${longest}`);
+    expect(snapshotStreamKey(`${longest}k`)).toMatch(/^\$snapshot#[0-9a-f]{64}$/);
   });
 });
