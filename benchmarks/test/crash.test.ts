@@ -18,5 +18,5 @@ describe('crash consistency (SIGKILL mid-commit, restart, check)', () => {
     expect(report.acknowledged).toBeGreaterThan(0);
     expect(report.lost).toEqual([]);
     expect(report.partial).toEqual([]);
-  }, 300_000);
+  }, 600_000);
 });
