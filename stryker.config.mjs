@@ -1,7 +1,8 @@
 // Mutation testing of @keyvent/core with StrykerJS: `pnpm mutate` (Node.js 22 or later, as Stryker 10 requires).
-// Not part of `pnpm test` or CI: a full run takes tens of minutes. To mutate one file, or reuse the last
-// run's results for what did not change:
-//   pnpm mutate --mutate packages/core/src/pages.ts
+// Not part of `pnpm test` or CI: a full run takes about 1.5 hours on 2 cores (most of it in the conformance
+// feed cases, which wait seconds each). To mutate some files (comma-separated, no braces), or to rerun only
+// the mutants whose code or covering tests changed since the last run:
+//   pnpm mutate --mutate packages/core/src/pages.ts,packages/core/src/keys.ts
 //   pnpm mutate --incremental
 // The report lands in reports/mutation/ (mutation.html to browse, mutation.json for tools).
 
