@@ -80,4 +80,42 @@ describe('consumer leases', () => {
     await waiting.consumer.stop();
     await expect(waiting.consumer.done).resolves.toBeUndefined();
   });
+
+  it('takes a checkpoint write whose reply was lost (the row holds exactly what it wrote) as written, and goes on', async () => {
+    const driver = createMemoryDriver();
+    const feed = driver.feed!;
+    let lost = 0;
+    const store = createStore({
+      ...driver,
+      feed: {
+        ...feed,
+        saveCheckpoint: async (name, value, version) => {
+          const saved = await feed.saveCheckpoint(name, value, version);
+          return saved && lost++ === 1 ? false : saved;
+        },
+      },
+    });
+    const seen: FeedEvent[] = [];
+    const consumer = createConsumer(store, { name: 'projection', pollMs: 10, handler: (events) => void seen.push(...events) });
+    running.push(consumer);
+    for (const n of [1, 2, 3]) {
+      await store.append('s', { type: 'T', data: n });
+      await eventually(() => seen.length === n);
+    }
+    expect(lost).toBeGreaterThan(1);
+    await consumer.stop();
+    await expect(consumer.done).resolves.toBeUndefined();
+  });
+
+  it('stops with ConsumerLeaseError once another worker wrote its checkpoint row in between', async () => {
+    const { driver, store, follow, holder } = setup();
+    const first = follow({ worker: 'a', leaseMs: 60_000 });
+    await eventually(async () => (await holder('projection#0-1023')) === 'a');
+    const row = (await driver.feed!.loadCheckpoint('projection#0-1023'))!;
+    const taken = { ...(JSON.parse(row.value) as object), worker: 'b' };
+    expect(await driver.feed!.saveCheckpoint(row.name, JSON.stringify(taken), row.version + 1)).toBe(true);
+    await store.append('s', { type: 'T', data: 1 });
+    const error = await first.consumer.done.catch((thrown: unknown) => thrown);
+    expect(isConsumerLeaseError(error)).toBe(true);
+  });
 });
