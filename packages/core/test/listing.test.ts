@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { compareKeys, directoryShardOf, listShardedKeys, prefixEnd, type ShardReader } from '@keyvent/core';
+import { compareKeys, createMemoryDriver, createStore, directoryShardOf, listShardedKeys, prefixEnd, type ShardReader } from '@keyvent/core';
 
 /** A directory of `shards` sorted shards in memory, and a reader that counts what it is asked for. */
 function directory(keys: string[], shards: number) {
@@ -63,5 +63,15 @@ describe('prefixEnd', () => {
     expect(prefixEnd('')).toBeUndefined();
     expect(prefixEnd('a\ud7ff')).toBe('a\ue000');
     for (const key of ['a\uffff', 'a😀', 'a\u{10ffff}z']) expect(compareKeys(key, prefixEnd('a')!)).toBeLessThan(0);
+  });
+});
+
+describe('listing on the memory driver', () => {
+  it('lists under a prefix from a cursor that sorts before the prefix, and from one inside it', async () => {
+    const store = createStore(createMemoryDriver());
+    for (const key of ['a1', 'a2', 'b1', 'b2', 'c1']) await store.append(key, { type: 'T', data: null });
+    await expect(store.listStreams({ prefix: 'b', startAfter: 'a1' })).resolves.toEqual(['b1', 'b2']);
+    await expect(store.listStreams({ prefix: 'b', startAfter: 'b1' })).resolves.toEqual(['b2']);
+    await expect(store.listStreams({ prefix: 'b', startAfter: 'b2' })).resolves.toEqual([]);
   });
 });

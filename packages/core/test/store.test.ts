@@ -332,3 +332,30 @@ describe('a refused commit is settled on its events, not on its ids alone', () =
     expect(() => createStore(createMemoryDriver(), { closeTimeoutMs: Number.NaN })).toThrow(/closeTimeoutMs/);
   });
 });
+
+describe('a put that failed', () => {
+  const failing = (before: (inner: KeyValueDriver, events: readonly StoredEvent[]) => Promise<void>, error: Error) => {
+    const inner = createMemoryDriver();
+    return createStore({ ...inner, putEvents: async (events) => {
+      await before(inner, events);
+      throw error;
+    } });
+  };
+
+  it("is a ConcurrencyError when its sequences hold another writer's events", async () => {
+    const store = failing((inner, events) => inner.putEvents(events.map((stored) => ({ ...stored, id: `rival-${stored.id}` }))), new DriverError('x', 'connection reset'));
+    await expect(store.append('s', event(1), { expectedVersion: 0 })).rejects.toMatchObject({ code: 'KEYVENT_CONCURRENCY' });
+  });
+
+  it('passes a failure that is not retryable on unchanged when nothing is stored', async () => {
+    const failure = new DriverError('x', 'access denied');
+    await expect(failing(async () => {}, failure).append('s', event(1), { expectedVersion: 0 })).rejects.toBe(failure);
+  });
+
+  it('marks a transient failure in doubt only where the driver says its request may still run', async () => {
+    const busy = new Error('timeout');
+    const plain = await runBackendRequest('x', 'a put', () => Promise.reject(busy), () => true).catch((e: unknown) => e);
+    const sent = await runBackendRequest('x', 'a put', () => Promise.reject(busy), () => true, { inDoubt: () => true }).catch((e: unknown) => e);
+    expect([(plain as DriverError).inDoubt, (sent as DriverError).inDoubt]).toEqual([false, true]);
+  });
+});
