@@ -69,6 +69,17 @@ export async function appendMany(store: EventStore, key: string, length: number,
   }
 }
 
+/** Closes `store`; says `'closed'`, or `'still pending'` if close has not settled within `waitMs` (a hang). */
+export async function closeWithin(store: EventStore, waitMs: number): Promise<'closed' | 'still pending'> {
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    store.close().then(() => 'closed' as const),
+    new Promise<'still pending'>((resolve) => (timer = setTimeout(resolve, waitMs, 'still pending'))),
+  ]);
+  clearTimeout(timer);
+  return outcome;
+}
+
 /** Polls until `condition` holds, failing after `timeoutMs`: for asynchronous deliveries, a bound on a busy machine, not a speed. */
 export async function eventually(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -12,7 +12,7 @@ import {
   type EventStore,
   type FeedEvent,
 } from '@keyvent/core';
-import { eventually, makeEvents, readAll, uniqueKey, type SuiteContext } from './context.js';
+import { closeWithin, eventually, makeEvents, readAll, uniqueKey, type SuiteContext } from './context.js';
 
 /** The feed's timings in the suite: short, so cases take seconds; the skewed writer stays within them. */
 export const FEED_TIMINGS = { settleMs: 3_000, liveLagMs: 50, restampAfterMs: 500 } as const;
@@ -286,12 +286,7 @@ export function feedCases(context: FeedContext): void {
     await own.append(`${prefix}s`, makeEvents(1), { expectedVersion: 0 });
     await eventually(() => handed === 1, DELIVERY_WAIT_MS);
     const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      own.close().then(() => 'closed'),
-      new Promise((resolve) => (timer = setTimeout(resolve, closeTimeoutMs + 20_000, 'still pending'))),
-    ]);
-    clearTimeout(timer);
+    const outcome = await closeWithin(own, closeTimeoutMs + 20_000);
     assert.equal(outcome, 'closed');
     // Bounded, not hung: the margin is for a busy machine's timers.
     assert.ok(Date.now() - started < closeTimeoutMs + 5000, `close took ${Date.now() - started} ms`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createStore, type StoredEvent, type SubscriptionDropped } from '@keyvent/core';
-import { eventually, makeEvents, range, uniqueKey, wrapDriver, type SuiteContext } from './context.js';
+import { closeWithin, eventually, makeEvents, range, uniqueKey, wrapDriver, type SuiteContext } from './context.js';
 
 export function subscribeCases({ it, store, driver }: SuiteContext): void {
   /** Subscribes for the events of one stream only (the store is shared by concurrent cases). */
@@ -126,12 +126,7 @@ export function subscribeCases({ it, store, driver }: SuiteContext): void {
     await own.append(key, makeEvents(2));
 
     const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      own.close().then(() => 'closed'),
-      new Promise((resolve) => (timer = setTimeout(resolve, closeTimeoutMs + 10_000, 'still pending'))),
-    ]);
-    clearTimeout(timer);
+    const outcome = await closeWithin(own, closeTimeoutMs + 10_000);
 
     assert.equal(outcome, 'closed');
     // Bounded (the race above), not hung; the margin is for a busy machine's timers.
@@ -150,12 +145,7 @@ export function subscribeCases({ it, store, driver }: SuiteContext): void {
       throw new Error('handler failed');
     }, { onError: (_error, event) => void errors.push(event.sequence) });
     await own.append(key, makeEvents(2));
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      own.close().then(() => 'closed'),
-      new Promise((resolve) => (timer = setTimeout(resolve, 20_000, 'still pending'))),
-    ]);
-    clearTimeout(timer);
+    const outcome = await closeWithin(own, 20_000);
     assert.equal(outcome, 'closed');
     assert.deepEqual(errors, [1, 2]);
   });
