@@ -11,6 +11,7 @@ import {
   type ConsumerOptions,
   type EventStore,
   type FeedEvent,
+  type KeyValueDriver,
 } from '@keyvent/core';
 import { closeWithin, eventually, makeEvents, readAll, uniqueKey, type SuiteContext } from './context.js';
 
@@ -29,12 +30,14 @@ export interface FeedContext extends SuiteContext {
   feedStore: () => EventStore;
   /** A second store whose clock runs SKEW_MS behind, for a writer with a slow clock. */
   skewedStore: () => EventStore;
+  /** The driver under both (left open by stores a case builds on it). */
+  feedDriver: () => KeyValueDriver;
 }
 
 export const FEED_SKEW_MS = SKEW_MS;
 
 export function feedCases(context: FeedContext): void {
-  const { feedStore, skewedStore, store, driver } = context;
+  const { feedStore, skewedStore, store, driver, feedDriver } = context;
   const consumers: Consumer[] = [];
   /** A case of the feed; on a driver without one, the case checks instead that the store refuses the feed. */
   const it = (name: string, test: () => Promise<void>, timeout?: number) =>
@@ -210,6 +213,65 @@ export function feedCases(context: FeedContext): void {
     await eventually(() => seen.length >= 6, DELIVERY_WAIT_MS);
     await stopAll();
     assert.deepEqual(seen.map((event) => event.sequence), [1, 2, 3, 4, 5, 6]);
+  }, 120_000);
+
+  /** A store on the feed store's backend with the feed off: a rolling upgrade's old writer, or one misconfigured process. */
+  const feedOffStore = () => createStore({ ...feedDriver(), feed: undefined, close: async () => {} });
+
+  it('delivers events written with the feed off, or before it existed, in order before the stream\'s next event: never a jump', async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const keys = [`${prefix}a`, `${prefix}b`];
+    const { seen, errors } = follow(prefix, { name: uniqueKey('consumer') });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const off = feedOffStore();
+    // a: 1-2 before the feed, 3 with it, 4-5 without, 6 with it. b: 1-2 with it, 3-5 without, 6 with it.
+    for (const [writer, key, count] of [[off, 0, 2], [feedStore(), 0, 1], [off, 0, 2], [feedStore(), 0, 1], [feedStore(), 1, 2], [off, 1, 3], [feedStore(), 1, 1]] as const) {
+      await writer.append(keys[key]!, makeEvents(count), { expectedVersion: 'any' });
+    }
+    await eventually(() => new Set(seen.map((event) => `${event.key}#${event.sequence}`)).size >= 12, DELIVERY_WAIT_MS);
+    await stopAll();
+    await assertDelivered(keys, seen, false);
+    assert.deepEqual(errors, []);
+  }, 120_000);
+
+  it('hands over at most batchSize events, whatever the commits\' sizes, and fills a long gap over several batches', async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const keys = [`${prefix}whole`, `${prefix}gap`];
+    const batchSize = 4;
+    const batches: number[] = [];
+    const { seen, errors } = follow(prefix, { name: uniqueKey('consumer'), batchSize, handler: (events) => {
+      batches.push(events.length);
+      seen.push(...events.filter((event) => event.key.startsWith(prefix)));
+    } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Commits of 3 events in 8 streams (a backend reading per partition or per commit returns more than asked), then a gap of 9 events without the feed.
+    await Promise.all(Array.from({ length: 8 }, (_, i) => feedStore().append(`${keys[0]}/${i}`, makeEvents(3), { expectedVersion: 0 })));
+    await feedOffStore().append(keys[1]!, makeEvents(9), { expectedVersion: 0 });
+    await feedStore().append(keys[1]!, makeEvents(1), { expectedVersion: 9 });
+    const all = [...Array.from({ length: 8 }, (_, i) => `${keys[0]}/${i}`), keys[1]!];
+    await eventually(() => new Set(seen.map((event) => `${event.key}#${event.sequence}`)).size >= 8 * 3 + 10, DELIVERY_WAIT_MS);
+    await stopAll();
+    assert.ok(batches.every((size) => size <= batchSize), `batches of ${batches.join(', ')} events with batchSize ${batchSize}`);
+    await assertDelivered(all, seen, false);
+    assert.deepEqual(errors, []);
+  }, 120_000);
+
+  it('delivers none of keyvent\'s own streams (snapshots) to a consumer', async () => {
+    const id = uniqueKey('feed');
+    const snapshots: string[] = [];
+    const { seen } = follow(id, { name: uniqueKey('consumer'), handler: (events) => {
+      snapshots.push(...events.filter((event) => event.key.includes(id) && event.key.startsWith('$snapshot')).map((event) => event.key));
+      seen.push(...events.filter((event) => event.key.startsWith(id)));
+    } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await feedStore().append(`$snapshot/${id}`, makeEvents(2), { expectedVersion: 0 });
+    await feedStore().append(`$snapshot#${id}`, makeEvents(1), { expectedVersion: 0 });
+    await feedStore().append(id, makeEvents(1), { expectedVersion: 0 });
+    await eventually(() => seen.length >= 1, DELIVERY_WAIT_MS);
+    // Past the settled line: a snapshot would have come by now.
+    await new Promise((resolve) => setTimeout(resolve, FEED_TIMINGS.settleMs + 500));
+    await stopAll();
+    assert.deepEqual(snapshots, []);
   }, 120_000);
 
   it('splits a name between workers by slice range, and refuses an overlapping range', async () => {

@@ -100,9 +100,10 @@ export function registerConformanceSuite(api: TestApi, options: ConformanceOptio
 function registerFeedCases(api: TestApi, context: SuiteContext, settings: SuiteContext['options']) {
   let feedStore: EventStore | undefined;
   let skewedStore: EventStore | undefined;
+  let feedDriver: KeyValueDriver | undefined;
   api.beforeAll(async () => {
     if (!context.driver().feed) return;
-    const driver = await settings.createDriver();
+    const driver = (feedDriver = await settings.createDriver());
     feedStore = createStore(driver, { feed: FEED_TIMINGS });
     // The same driver (a memory driver's data is its own), left open for the feed store to close.
     skewedStore = createStore({ ...driver, close: async () => {} }, { feed: { ...FEED_TIMINGS, clock: () => Date.now() - FEED_SKEW_MS } });
@@ -114,6 +115,7 @@ function registerFeedCases(api: TestApi, context: SuiteContext, settings: SuiteC
     ...context,
     feedStore: () => feedStore ?? fail('feed store'),
     skewedStore: () => skewedStore ?? fail('skewed store'),
+    feedDriver: () => feedDriver ?? fail('feed driver'),
   });
 }
 

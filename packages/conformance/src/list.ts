@@ -119,6 +119,21 @@ export function listCases({ it, store, driver }: SuiteContext): void {
     assert.deepEqual(await listAll(prefix, 7), [...before, ...during].sort(compareKeys));
   });
 
+  it('lists none of keyvent\'s own streams (snapshots), and fills a page past them', async () => {
+    const id = uniqueKey('list');
+    // In code point order: `$snapshot#…` (internal), `$snapshot.…` (a domain stream), `$snapshot/…` (internal), `$snapshot0…` (a domain stream).
+    const internal = [`$snapshot#${id}`, `$snapshot/${id}/1`, `$snapshot/${id}/2`];
+    const domain = [`$snapshot.${id}`, `$snapshot0${id}`];
+    for (const key of [...internal, ...domain]) await store().append(key, makeEvents(1), { expectedVersion: 0 });
+    await sleep(driver().listingDelayMs ?? 0);
+    assert.equal(await store().streamVersion(internal[1]!), 1, 'the snapshot stream is stored');
+    const listed = await listAll('$snapshot', 2);
+    assert.deepEqual(listed.filter((key) => key.includes(id)), domain);
+    assert.ok(listed.every((key) => !key.startsWith('$snapshot/') && !key.startsWith('$snapshot#')), `listed ${listed.join(', ')}`);
+    // The page after the first domain stream holds the second, although the snapshot streams come between.
+    assert.deepEqual(await store().listStreams({ prefix: '$snapshot', startAfter: domain[0]!, limit: 1 }), [domain[1]]);
+  });
+
   it('lists streams without a prefix, from a startAfter', async () => {
     const { prefix, keys } = await streams(['x', 'y']);
     const page = await store().listStreams({ startAfter: prefix, limit: 2 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConsumerLeaseError, isConsumerLeaseError, isStoreClosedError, ValidationError } from './errors.js';
 import { assertSlices, feedAccess, type FeedAccess, type FeedEvent } from './feed.js';
 import { FEED_START, isFeedPosition, positionAtStamp, stampOf } from './feed-positions.js';
+import { isInternalStream } from './keys.js';
 import type { EventStore } from './store.js';
 import { assertSequence } from './validation.js';
 
@@ -60,6 +61,8 @@ interface Handled {
 }
 
 const MAX_RECORDS = 1_000;
+/** The most events read at once looking back along a stream for its last handled event. */
+const MAX_SCAN = 1_000;
 const SAVE_EVERY_MS = 1_000;
 
 /**
@@ -246,59 +249,87 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
     const page = await feed.read(from, line, settings.slices, settings.batchSize);
     const changes = new Map<string, Handled>();
     const batch: FeedEvent[] = [];
+    // How far the page was taken: every record up to here was handed over or found handled. A gap that
+    // does not fit in the batch cuts the page there (the next batch goes on from it).
+    let taken = from;
+    let cut = false;
     for (const { event, position } of page.records) {
+      if (isInternalStream(event.key)) {
+        taken = position;
+        continue;
+      }
       const { hash } = feed.keyOf(event.key);
       const handled = changes.get(hash) ?? records.get(hash);
       const last = handled?.last ?? (await handledWithoutRecord(event.key, event.sequence));
-      if (event.sequence <= last) continue;
-      // A gap: the events between were committed (sequences are dense) but are not visible here yet, or
-      // sit later in the feed (a writer's clock behind): read them by key, which sees every commit.
+      if (event.sequence <= last) {
+        taken = position;
+        continue;
+      }
+      // A gap: the events between were committed (sequences are dense) but are not visible here yet, sit
+      // later in the feed (a writer's clock behind), or are not in the feed at all (written with it off):
+      // read them by key, which sees every commit, and hand them over first, at most a batch at a time.
       const missing = event.sequence - last - 1;
-      const repaired = missing > 0 ? await feed.fetchRecords(event.key, last, missing) : [];
-      if (repaired.length !== missing) throw new Error(`stream ${JSON.stringify(event.key)}: events ${last + 1}-${event.sequence - 1} could not be read to fill a gap`);
-      let stamp = handled?.stamp ?? 0;
-      for (const record of [...repaired, { event, position }]) {
+      const room = settings.batchSize - batch.length;
+      if (missing >= room && batch.length > 0) {
+        cut = true;
+        break;
+      }
+      const wanted = Math.min(missing, room);
+      const repaired = wanted > 0 ? await feed.fetchRecords(event.key, last, wanted) : [];
+      if (repaired.length !== wanted) throw new Error(`stream ${JSON.stringify(event.key)}: events ${last + 1}-${last + wanted} could not be read to fill a gap`);
+      // The record lasts until the settled position passes this event: a stream caught up over several
+      // batches keeps it between them, even when the events handed over so far have no position.
+      let stamp = Math.max(handled?.stamp ?? 0, stampOf(position));
+      for (const record of repaired) {
         batch.push({ ...record.event, position: record.position });
         stamp = Math.max(stamp, stampOf(record.position));
       }
+      if (missing >= room) {
+        changes.set(hash, { last: last + wanted, stamp });
+        cut = true;
+        break;
+      }
+      batch.push({ ...event, position });
       changes.set(hash, { last: event.sequence, stamp });
+      taken = position;
     }
     if (batch.length > 0) await handle(batch);
+    const reached = cut ? taken : page.reached;
+    const settledTo = page.settled < reached ? page.settled : reached;
     const held = page.settled < page.reached;
+    const more = cut || page.more;
     for (const [hash, handled] of changes) records.set(hash, handled);
     if (kind === 'settled') {
-      ps = page.settled > ps ? page.settled : ps;
-      settledCaughtUp = !page.more || held;
+      ps = settledTo > ps ? settledTo : ps;
+      settledCaughtUp = !more || held;
       // A stream whose handled events all lie below the settled position needs no record: the position says it.
       for (const [hash, handled] of records) if (positionAtStamp(handled.stamp) <= ps) records.delete(hash);
     } else {
-      pl = page.reached > pl ? page.reached : pl;
+      pl = reached > pl ? reached : pl;
     }
     await save(batch.length > 0);
     // Held at an entry whose commit may still land: the settled pass waits for the next poll; the live one goes on.
-    return page.more && !(kind === 'settled' && held);
+    return more && !(kind === 'settled' && held);
   }
 
   /**
-   * The last sequence of a stream with no record that this consumer handled: every event at or below the
-   * settled position, which on stamped drivers is a prefix of the stream found by bisection on the stored
-   * positions of its events; on exact drivers, everything before the event (the feed is in commit order).
+   * The last sequence of a stream with no record that this consumer handled: the highest event before
+   * `sequence` whose position is at or below the settled position. Events with no position (written with
+   * the feed off) were handled only with a later event of their stream (gap repair), so they count only
+   * below such an event. Read backwards from `sequence - 1` in growing pages: usually one read of one event.
    */
   async function handledWithoutRecord(key: string, sequence: number): Promise<number> {
-    if (sequence === 1 || feed.kind === 'exact') return sequence - 1;
-    const settled = async (s: number) => {
-      const [record] = await feed.fetchRecords(key, s - 1, 1);
-      return record !== undefined && record.position <= ps;
-    };
-    if (await settled(sequence - 1)) return sequence - 1;
-    let low = 0;
     let high = sequence - 1;
-    while (high - low > 1) {
-      const middle = Math.floor((low + high) / 2);
-      if (await settled(middle)) low = middle;
-      else high = middle;
+    for (let size = 1; high > 0; size = Math.min(size * 16, MAX_SCAN)) {
+      const low = Math.max(0, high - size);
+      const page = await feed.fetchRecords(key, low, high - low);
+      for (let i = page.length - 1; i >= 0; i--) {
+        const { event, position } = page[i]!;
+        if (position !== FEED_START && position <= ps) return event.sequence;
+      }
+      high = low;
     }
-    return low;
+    return 0;
   }
 
   async function save(force: boolean) {

@@ -85,10 +85,11 @@ export interface DriverFeed {
   /** Exact drivers: the highest position below which every commit has landed or failed. */
   settledPosition?(): Promise<string>;
   /**
-   * Stamped drivers: the events of `key` after `afterSequence`, as `fetchEvents` returns them, with their
-   * positions (`''` for an event written before the feed existed).
+   * The events of `key` after `afterSequence`, as `fetchEvents` returns them, each with the position it
+   * has in the feed, or `''` for an event that is not in the feed (written with the feed off, or before
+   * the feed existed). The consumer reads a stream's last handled event from it, and repairs gaps with it.
    */
-  fetchRecords?(key: string, afterSequence: number, limit: number): Promise<FeedRecord[]>;
+  fetchRecords(key: string, afterSequence: number, limit: number): Promise<FeedRecord[]>;
   /** Stamped drivers: moves the stored events of one commit to the given positions (a commit that landed late). */
   restamp?(events: readonly StoredEvent[], positions: readonly string[]): Promise<void>;
   /** The checkpoint row `name`, if any. */

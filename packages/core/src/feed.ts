@@ -2,6 +2,7 @@ import type { CheckpointRow, DriverFeed, FeedRecord, KeyValueDriver } from './dr
 import type { createDriverGate } from './driver-calls.js';
 import { DriverError, NotSupportedError, StoreClosedError, ValidationError } from './errors.js';
 import { createStamper, FEED_SLICES, FEED_START, feedKeyOf, feedPosition, isFeedPosition, positionAtStamp, type FeedKey } from './feed-positions.js';
+import { isInternalStream } from './keys.js';
 import type { StoredEvent } from './types.js';
 import { assertSequence } from './validation.js';
 
@@ -85,7 +86,8 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
 
   /** What a commit carries into the feed: its slice and hash, and a stamp taken now. */
   function stamp(key: string) {
-    return index ? { stamp: index.kind === 'stamped' ? nextStamp() : 0, ...keyOf(key) } : undefined;
+    // keyvent's own streams (snapshots) are no part of the feed.
+    return index && !isInternalStream(key) ? { stamp: index.kind === 'stamped' ? nextStamp() : 0, ...keyOf(key) } : undefined;
   }
 
   /**
@@ -122,25 +124,35 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
     return positionAtStamp(Math.max(0, nowMicros() - liveLagMs * 1000));
   }
 
-  /** One page of the index in `(after, upTo]`, records outside it dropped (a driver reading whole commits may return some). */
+  /**
+   * One page of the index in `(after, upTo]`: at most `limit` records, in position order. The one rule for
+   * every driver, whatever its `read` returns (whole commits, a page per feed partition): records outside
+   * the range are dropped, and a page over `limit` is cut after its `limit`-th record, which is then how
+   * far it reached.
+   */
   async function read(after: string, upTo: string, slices: readonly [number, number], limit: number) {
     const feed = need();
     const page = await gate.call('feed.read', () => feed.read({ after, upTo, slices, limit }));
-    const reached = page.reached < upTo ? page.reached : upTo;
+    let reached = page.reached < upTo ? page.reached : upTo;
+    if (reached < upTo && reached <= after) throw new DriverError(driver.name, 'feed.read answered for nothing past `after` (reached must move on)');
+    let records = page.records.filter(({ position }) => position > after && position <= reached);
+    for (let i = 1; i < records.length; i++) {
+      if (records[i]!.position <= records[i - 1]!.position) throw new DriverError(driver.name, 'feed.read returned records out of position order');
+    }
+    if (records.length > limit) {
+      records = records.slice(0, limit);
+      reached = records[limit - 1]!.position;
+    }
     const more = reached < upTo;
-    if (more && reached <= after) throw new DriverError(driver.name, 'feed.read answered for nothing past `after` (reached must move on)');
-    const records = page.records.filter(({ position }) => position > after && position <= reached);
     // Never past an entry whose commit may still land.
     const settled = page.complete !== undefined && page.complete < reached ? page.complete : reached;
     return { records, more, reached, settled };
   }
 
-  /** The events of a stream after a sequence, with their positions: exact drivers' from the index order, not needed. */
+  /** The events of a stream after a sequence, with their positions (`''` for an event not in the feed). */
   async function fetchRecords(key: string, afterSequence: number, limit: number): Promise<FeedRecord[]> {
     const feed = need();
-    if (feed.fetchRecords) return gate.call('feed.fetchRecords', () => feed.fetchRecords!(key, afterSequence, limit));
-    const events = await gate.call('fetchEvents', () => driver.fetchEvents(key, afterSequence, limit));
-    return events.map((event) => ({ event, position: FEED_START }));
+    return gate.call('feed.fetchRecords', () => feed.fetchRecords(key, afterSequence, limit));
   }
 
   function readAll(readOptions: ReadAllOptions = {}): AsyncIterable<FeedEvent> {
@@ -156,7 +168,7 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
       for (let left = limit; left > 0; ) {
         const page = await gate.operation(() => read(position, upTo, slices, Math.min(READ_PAGE, left)));
         // Only what is settled: never past an entry whose commit may still land.
-        const settled = page.records.filter((record) => record.position <= page.settled).slice(0, left);
+        const settled = page.records.filter((record) => record.position <= page.settled);
         for (const { event, position: at } of settled) yield { ...event, position: at };
         left -= settled.length;
         if (!page.more || page.settled < page.reached) return;

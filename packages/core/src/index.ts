@@ -4,7 +4,7 @@ export type * from './driver.js';
 export { searchLastSequence, type RetryOptions } from './driver-calls.js';
 export { runBackendRequest, type BackendRequestOptions } from './driver-requests.js';
 export * from './errors.js';
-export { assertStreamKey, compareKeys, MAX_KEY_BYTES, prefixEnd } from './keys.js';
+export { assertStreamKey, compareKeys, isInternalStream, MAX_KEY_BYTES, prefixEnd } from './keys.js';
 export { redactSecrets } from './secrets.js';
 export { sliceOf, type FeedEvent, type FeedOptions, type ReadAllOptions } from './feed.js';
 export { commitPrefixOf, FEED_SLICES, FEED_START, feedKeyOf, feedPosition, positionAtStamp, positionInCommit, sequenceOf, stampOf, type FeedKey } from './feed-positions.js';

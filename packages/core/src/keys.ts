@@ -42,3 +42,12 @@ export function prefixEnd(prefix: string): string | undefined {
   const raised = last.codePointAt(0)! + 1;
   return points.join('') + String.fromCodePoint(raised === 0xd800 ? 0xe000 : raised);
 }
+
+/** Where keyvent keeps streams of its own: `$snapshot/<key>` (or `$snapshot#<hash>` for a long key) holds a stream's snapshots. */
+export const SNAPSHOT_STREAM_PREFIXES = ['$snapshot/', '$snapshot#'] as const;
+
+/**
+ * Is `key` one of keyvent's own streams (snapshots)? They stay out of the change feed, consumers and
+ * `listStreams`: what a reader of domain events sees is the domain's streams only.
+ */
+export const isInternalStream = (key: string): boolean => SNAPSHOT_STREAM_PREFIXES.some((prefix) => key.startsWith(prefix));

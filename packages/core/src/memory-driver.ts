@@ -1,7 +1,7 @@
 import { pageBudget } from './pages.js';
 import type { CheckpointRow, DriverFeed, DriverLimits, FeedRecord, FetchOptions, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
 import { ConcurrencyError } from './errors.js';
-import { feedPosition, positionAtStamp, stampOf } from './feed-positions.js';
+import { FEED_START, feedPosition, positionAtStamp, stampOf } from './feed-positions.js';
 import { compareKeys } from './keys.js';
 import type { StoredEvent } from './types.js';
 
@@ -15,6 +15,8 @@ export interface MemoryDriverOptions {
 interface MemoryStream {
   /** Sequence → the event as JSON, so reads return copies and data round-trips as on a real backend. */
   events: Map<number, string>;
+  /** Sequence → the event's position in the feed (absent: written with the feed off). */
+  positions: Map<number, string>;
   last: number;
 }
 
@@ -41,14 +43,18 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
     if (priorMissing || events.some((event) => stream?.events.has(event.sequence))) {
       return Promise.reject(new ConcurrencyError(first.key, first.sequence - 1, stream?.last ?? 0, { driver: 'memory' }));
     }
-    const target = stream ?? { events: new Map(), last: 0 };
+    const target = stream ?? { events: new Map(), positions: new Map(), last: 0 };
     for (const { key: _key, sequence, ...rest } of events) target.events.set(sequence, JSON.stringify(rest));
     target.last = Math.max(target.last, events[events.length - 1]!.sequence);
     if (!stream) {
       streams.set(first.key, target);
       sortedKeys = undefined;
     }
-    if (putOptions?.feed) commits.push({ key: first.key, first: first.sequence, count: events.length, slice: putOptions.feed.slice, hash: putOptions.feed.hash });
+    if (putOptions?.feed) {
+      const { slice, hash } = putOptions.feed;
+      commits.push({ key: first.key, first: first.sequence, count: events.length, slice, hash });
+      for (const { sequence } of events) target.positions.set(sequence, feedPosition(commits.length, hash, sequence));
+    }
     return Promise.resolve();
   }
 
@@ -97,6 +103,8 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
       return { records, reached: upTo };
     },
     settledPosition: async () => positionAtStamp(commits.length),
+    fetchRecords: async (key, afterSequence, limit) =>
+      (await fetchEvents(key, afterSequence, limit)).map((event) => ({ event, position: streams.get(key)?.positions.get(event.sequence) ?? FEED_START })),
     loadCheckpoint: async (name) => checkpoints.get(name),
     async saveCheckpoint(name, value, version) {
       if ((checkpoints.get(name)?.version ?? 0) !== version - 1) return false;

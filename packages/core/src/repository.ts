@@ -3,7 +3,7 @@ import type { Aggregate } from './aggregate.js';
 import { AggregateNotFoundError, isConcurrencyError, UncommittedChangesError, ValidationError } from './errors.js';
 import type { DomainEvent, EventRegistry } from './registry.js';
 import { appendAtReadVersion, type AppendResult, type EventStore } from './store.js';
-import { MAX_KEY_BYTES } from './keys.js';
+import { MAX_KEY_BYTES, SNAPSHOT_STREAM_PREFIXES } from './keys.js';
 import type { EventMetadata, JsonValue, NewEvent } from './types.js';
 
 /**
@@ -41,9 +41,10 @@ const SNAPSHOT_TYPE = '$snapshot';
 
 /** The snapshot stream of a stream key: `$snapshot/<key>`, or a hash of the key where that would be too long. */
 export function snapshotStreamKey(key: string): string {
-  const plain = `${SNAPSHOT_TYPE}/${key}`;
+  const [plainPrefix, hashedPrefix] = SNAPSHOT_STREAM_PREFIXES;
+  const plain = `${plainPrefix}${key}`;
   if (Buffer.byteLength(plain, 'utf8') <= MAX_KEY_BYTES) return plain;
-  return `${SNAPSHOT_TYPE}#${createHash('sha256').update(key).digest('hex')}`;
+  return `${hashedPrefix}${createHash('sha256').update(key).digest('hex')}`;
 }
 
 export interface SaveOptions {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DriverLimits, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
 import { createDriverGate, type RetryOptions } from './driver-calls.js';
 import { ConcurrencyError, DriverError, isConcurrencyError, isDriverError, NotSupportedError, StoreClosedError, ValidationError } from './errors.js';
-import { assertStreamKey } from './keys.js';
+import { assertStreamKey, isInternalStream } from './keys.js';
 import { endedByBytes, fetchRange, READ_PAGE_BYTES } from './pages.js';
 import { createFeedAccess, feedAccess, type FeedAccess, type FeedEvent, type FeedOptions, type ReadAllOptions } from './feed.js';
 import { createPublisher, type EventHandler, type SubscribeOptions } from './subscriptions.js';
@@ -118,6 +118,8 @@ export interface EventStore {
 export const appendAtReadVersion: unique symbol = Symbol('keyvent.appendAtReadVersion');
 
 const DEFAULT_PAGE_SIZE = 500;
+/** How many keys a listing asks for at once while it reads past keyvent's own streams. */
+const INTERNAL_SKIP_PAGE = 1_000;
 const MAX_LIST_LIMIT = 10_000;
 
 /**
@@ -350,7 +352,15 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     if (prefix) request.prefix = prefix;
     if (startAfter !== undefined) request.startAfter = startAfter;
     return gate.spans.operation('list', { 'keyvent.limit': limit }, async (span) => {
-      const keys = await gate.call('listKeys', () => driver.listKeys!(request));
+      // keyvent's own streams (snapshots) are not listed: pages are read on past them until full.
+      const keys: string[] = [];
+      for (let ask = limit; ; ask = Math.max(limit - keys.length, INTERNAL_SKIP_PAGE)) {
+        const page = await gate.call('listKeys', () => driver.listKeys!({ ...request, limit: ask }));
+        const listed = page.filter((key) => !isInternalStream(key));
+        keys.push(...listed.slice(0, limit - keys.length));
+        if (page.length < ask || keys.length === limit) break;
+        request.startAfter = page[page.length - 1]!;
+      }
       span.setAttribute('keyvent.stream_count', keys.length);
       return keys;
     });

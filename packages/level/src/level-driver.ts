@@ -40,14 +40,15 @@ export type LevelDriverOptions = {
 );
 
 // Layout (utf8 keys, so LevelDB's byte order is code point order):
-//   e<key length, 4 hex><key><sequence, 14 hex>  →  {"type","data","id","timestamp","metadata"?}
+//   e<key length, 4 hex><key><sequence, 14 hex>  →  {"type","data","id","timestamp","metadata"?,"p"?}   (p: its feed position)
 //   s<key>                                       →  last sequence (decimal)
 //   x<feed position of the commit's first event>  →  {"k": key, "n": event count, "s": slice}   (the change feed)
 //   c<consumer row name>                          →  {"v": version, "value": checkpoint}
-//   layout                                        →  the layout version ("2"; layout 1 was the same, unmarked)
+//   layout                                        →  the layout version ("3"; layouts 1, unmarked, and 2 had no "p":
+//                                                    opening one adds it from the feed's keys)
 // The length prefix keeps one stream's events apart from those of a key that extends it.
 const LAYOUT_KEY = 'layout';
-const LAYOUT_VERSION = '2';
+const LAYOUT_VERSION = '3';
 const SEQUENCE_DIGITS = 14; // 16^14 > 2^53
 
 function streamPrefix(key: string): string {
@@ -80,12 +81,36 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
   let opened = false;
   let closing: Promise<void> | undefined;
   const where = owned ? options.location : 'the database';
-  // A database without the marker is marked: layout 1 stored the same keys.
+  // Layouts 1 (unmarked) and 2 differ only in the events' feed positions: added, then the marker written.
   const checkLayout = layoutCheck('level', LAYOUT_VERSION, where, async () => {
     const found = await db.get(LAYOUT_KEY);
-    if (found === undefined) await db.put(LAYOUT_KEY, LAYOUT_VERSION);
-    return found ?? LAYOUT_VERSION;
+    if (found !== undefined && found !== '2') return found;
+    await addFeedPositions();
+    await db.put(LAYOUT_KEY, LAYOUT_VERSION);
+    return LAYOUT_VERSION;
   });
+
+  /**
+   * Layout 2 → 3: writes into each event the position its commit's feed key gives it (idempotent, so an
+   * upgrade cut short runs again on the next open). Events with no feed key were written with the feed off.
+   */
+  async function addFeedPositions(): Promise<void> {
+    let batch = db.batch();
+    for await (const [entryKey, value] of db.iterator({ gte: 'x', lt: 'y' })) {
+      const { k: key, n: count } = JSON.parse(value) as { k: string; n: number };
+      const position = entryKey.slice(1);
+      const first = sequenceOf(position);
+      for await (const [storedKey, stored] of db.iterator({ gte: eventKey(key, first), lte: eventKey(key, first + count - 1) })) {
+        const sequence = parseInt(storedKey.slice(streamPrefix(key).length), 16);
+        batch.put(storedKey, JSON.stringify({ ...JSON.parse(stored), p: positionInCommit(position, sequence) }));
+      }
+      if (batch.length >= 1000) {
+        await batch.write();
+        batch = db.batch();
+      }
+    }
+    await batch.write();
+  }
 
   /** Opens the database (once; never again after close: the handle would leak) and checks its layout. */
   function ready(): Promise<void> {
@@ -121,14 +146,19 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
       // With checkPrior, event `base` must exist: never event 0.
       if (head > base || (putOptions?.checkPrior && (head < base || base === 0))) throw new ConcurrencyError(first.key, base, head, { driver: 'level' });
       const batch = db.batch();
-      for (const { key, sequence, ...rest } of events) batch.put(eventKey(key, sequence), JSON.stringify(rest));
-      batch.put(headKey(first.key), String(last.sequence));
-      if (!counter || !putOptions?.feed) return batch.write();
+      const inFeed = counter && putOptions?.feed;
+      if (!inFeed) {
+        for (const { key, sequence, ...rest } of events) batch.put(eventKey(key, sequence), JSON.stringify(rest));
+        batch.put(headKey(first.key), String(last.sequence));
+        return batch.write();
+      }
       // Numbered in the same synchronous step that marks it in flight: readers stop below it until it lands.
-      const { hash, slice } = putOptions.feed;
+      const { hash, slice } = inFeed;
       const stamp = counter.next();
-      batch.put(`x${feedPosition(stamp, hash, first.sequence)}`, JSON.stringify({ k: first.key, n: events.length, s: slice }));
       try {
+        for (const { key, sequence, ...rest } of events) batch.put(eventKey(key, sequence), JSON.stringify({ ...rest, p: feedPosition(stamp, hash, sequence) }));
+        batch.put(headKey(first.key), String(last.sequence));
+        batch.put(`x${feedPosition(stamp, hash, first.sequence)}`, JSON.stringify({ k: first.key, n: events.length, s: slice }));
         await batch.write();
       } finally {
         counter.landed(stamp);
@@ -136,27 +166,32 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
     });
   }
 
-  /** Up to `limit` events, taken from the iterator in batches (which classic-level bounds in bytes) until the page's bytes are reached. */
-  async function fetchEvents(key: string, afterSequence: number, limit: number, fetchOptions?: FetchOptions): Promise<StoredEvent[]> {
+  /** Up to `limit` events with their feed positions, taken from the iterator in batches (which classic-level bounds in bytes) until the page's bytes are reached. */
+  async function fetchRecords(key: string, afterSequence: number, limit: number, fetchOptions?: FetchOptions): Promise<FeedRecord[]> {
     const prefix = streamPrefix(key);
     const budget = pageBudget(fetchOptions?.maxBytes);
-    const events: StoredEvent[] = [];
+    const records: FeedRecord[] = [];
     const iterator = db.iterator({ gt: eventKey(key, afterSequence), lt: `${prefix}g`, limit });
     try {
-      while (events.length < limit && !budget.full) {
-        const entries = await iterator.nextv(limit - events.length);
+      while (records.length < limit && !budget.full) {
+        const entries = await iterator.nextv(limit - records.length);
         if (entries.length === 0) break;
         for (const [entryKey, value] of entries) {
-          const event: StoredEvent = { key, sequence: parseInt(entryKey.slice(prefix.length), 16), ...JSON.parse(value) };
-          events.push(event);
+          const { p: position = FEED_START, ...stored } = JSON.parse(value) as Omit<StoredEvent, 'key' | 'sequence'> & { p?: string };
+          const event: StoredEvent = { key, sequence: parseInt(entryKey.slice(prefix.length), 16), ...stored };
+          records.push({ event, position });
           // The stored text holds the event's JSON and more, and a UTF-16 unit is at most 3 UTF-8 bytes: an upper bound of its size.
           if (budget.add(event, value.length * 3)) break;
         }
       }
-      return events;
+      return records;
     } finally {
       await iterator.close();
     }
+  }
+
+  async function fetchEvents(key: string, afterSequence: number, limit: number, fetchOptions?: FetchOptions): Promise<StoredEvent[]> {
+    return (await fetchRecords(key, afterSequence, limit, fetchOptions)).map(({ event }) => event);
   }
 
   async function listKeys({ prefix = '', startAfter, limit }: ListKeysOptions): Promise<string[]> {
@@ -174,6 +209,7 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
     kind: 'exact',
     read: whenOpen(readFeed),
     settledPosition: whenOpen(async () => (await feedCounterOf(db)).settledPosition()),
+    fetchRecords: whenOpen((key: string, afterSequence: number, limit: number) => fetchRecords(key, afterSequence, limit)),
     loadCheckpoint: whenOpen(async (name: string) => {
       const row = await db.get(`c${name}`);
       return row === undefined ? undefined : { name, ...parseRow(row) };

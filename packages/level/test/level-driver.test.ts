@@ -50,6 +50,35 @@ describe('level driver', () => {
     await second.close();
   });
 
+  it('upgrades a layout-2 database: each event gets its position from the feed\'s keys, and one written with the feed off stays without', async () => {
+    const location = freshLocation();
+    const withFeed = createStore(createLevelDriver({ location }));
+    await withFeed.append('s', [{ type: 'A', data: 1 }, { type: 'B', data: 2 }]);
+    await withFeed.close();
+    const withoutFeed = createStore(createLevelDriver({ location, feed: false }));
+    await withoutFeed.append('s', { type: 'C', data: 3 });
+    await withoutFeed.close();
+    // Back to what layout 2 wrote: no position in the events.
+    const db = new ClassicLevel<string, string>(location);
+    const stored = await db.iterator({ gte: 'e', lt: 'f' }).all();
+    const positions = stored.map(([, value]) => JSON.parse(value).p);
+    expect(positions).toEqual([expect.stringMatching(/^[0-9a-f]{44}$/), expect.stringMatching(/^[0-9a-f]{44}$/), undefined]);
+    for (const [key, value] of stored) {
+      const { p: _position, ...layout2 } = JSON.parse(value);
+      await db.put(key, JSON.stringify(layout2));
+    }
+    await db.put('layout', '2');
+    await db.close();
+    const driver = createLevelDriver({ location });
+    const records = await driver.feed!.fetchRecords('s', 0, 10);
+    expect(records.map(({ event, position }) => [event.sequence, position])).toEqual([[1, positions[0]], [2, positions[1]], [3, '']]);
+    expect(records.every(({ event }) => !('p' in event))).toBe(true);
+    await driver.close();
+    const upgraded = new ClassicLevel<string, string>(location);
+    expect(await upgraded.get('layout')).toBe('3');
+    await upgraded.close();
+  });
+
   it('uses a database the caller opened and leaves it open on close', async () => {
     const db = new ClassicLevel<string, string>(freshLocation());
     const store = createStore(createLevelDriver({ db }));
