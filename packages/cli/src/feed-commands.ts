@@ -138,7 +138,8 @@ export async function listConsumers(driver: KeyValueDriver, now: () => number = 
     Promise.all([feed.listCheckpoints(), feed.kind === 'exact' && feed.settledPosition ? feed.settledPosition() : undefined]),
   );
   const at = now();
-  return rows.map((row) => decode(row, feed.kind, storeSettled, at));
+  // A name's ranges row (`<name>#`, the slice ranges its workers registered) is no checkpoint.
+  return rows.filter((row) => !row.name.endsWith('#')).map((row) => decode(row, feed.kind, storeSettled, at));
 }
 
 /** A driver's call made outside the store (which would retry it and name the driver): a failure becomes one line naming the driver. */

@@ -291,6 +291,28 @@ export function feedCases(context: FeedContext): void {
     assert.deepEqual([...low.seen, ...high.seen].map((event) => event.key).sort(), [...keys].sort());
   }, 120_000);
 
+  it('runs exactly one of two workers of a name started together with overlapping ranges', async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const pairs = Array.from({ length: 4 }, () => {
+      const name = uniqueKey('consumer');
+      // Started in the same tick: both find the name without ranges.
+      return [follow(prefix, { name, slices: [0, 600] }), follow(prefix, { name, slices: [400, 1023] })];
+    });
+    const refused = pairs.map((pair) => pair.map(({ consumer }) => {
+      const outcome = { refused: false };
+      consumer.done.catch((error: unknown) => void (outcome.refused = isConsumerLeaseError(error)));
+      return outcome;
+    }));
+    await eventually(() => refused.every((pair) => pair.some((outcome) => outcome.refused)), DELIVERY_WAIT_MS);
+    // The other of each pair runs on: it delivers an event of a slice both ranges hold.
+    let key = `${prefix}0`;
+    for (let i = 1; sliceOf(key) < 400 || sliceOf(key) > 600; i++) key = `${prefix}${i}`;
+    await feedStore().append(key, makeEvents(1), { expectedVersion: 0 });
+    await eventually(() => pairs.every((pair, i) => pair.some(({ seen }, j) => !refused[i]![j]!.refused && seen.length === 1)), DELIVERY_WAIT_MS);
+    await stopAll();
+    assert.deepEqual(refused.map((pair) => pair.filter((outcome) => outcome.refused).length), [1, 1, 1, 1]);
+  }, 120_000);
+
   it('makes a second worker wait for the lease, and stops a worker whose lease was taken over while it could not renew it', async () => {
     const prefix = `${uniqueKey('feed')}/`;
     const name = uniqueKey('consumer');

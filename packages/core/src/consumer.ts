@@ -192,18 +192,12 @@ async function origin(feed: FeedAccess, settings: Settings): Promise<State> {
 }
 
 /**
- * Takes this worker's range: refuses a range that overlaps another of the same name, waits while another
- * worker's lease runs, then writes the row with this worker's name (conditional on its version).
+ * Takes this worker's range: registers it in the name's ranges row (refused if it overlaps another range of
+ * the name), waits while another worker's lease runs, then writes the range's row with this worker's name
+ * (conditional on its version).
  */
 async function claim(feed: FeedAccess, settings: Settings, stopped: () => boolean, sleep: (ms: number) => Promise<void>): Promise<State | undefined> {
-  const [from, to] = settings.slices;
-  for (const row of await feed.checkpoints.list()) {
-    const match = /^(.*)#(\d+)-(\d+)$/.exec(row.name);
-    if (!match || match[1] !== settings.name || row.name === settings.row) continue;
-    if (Number(match[2]) <= to && Number(match[3]) >= from) {
-      throw new ConsumerLeaseError(settings.name, `slices ${from}-${to} overlap the range ${match[2]}-${match[3]} it already has`);
-    }
-  }
+  await registerRange(feed, settings);
   while (!stopped()) {
     const row = await feed.checkpoints.load(settings.row);
     const state = row ? { checkpoint: parseCheckpoint(row.value, row.name), version: row.version } : await origin(feed, settings);
@@ -218,6 +212,45 @@ async function claim(feed: FeedAccess, settings: Settings, stopped: () => boolea
     }
   }
   return undefined;
+}
+
+/** The row that holds the slice ranges of a consumer name (`<name>#`: names hold no `#`). */
+const rangesRowOf = (name: string): string => `${name}#`;
+
+/**
+ * Adds this worker's range to its name's ranges row, in one write conditional on the row's version, so that
+ * of two workers started together with overlapping ranges exactly one gets its range: the other reads the
+ * row again and finds the overlap. A range already there (another worker of the same range) is taken as it
+ * is. Names from before this row existed start it from their range rows.
+ */
+async function registerRange(feed: FeedAccess, settings: Settings): Promise<void> {
+  const [from, to] = settings.slices;
+  const name = rangesRowOf(settings.name);
+  for (;;) {
+    const row = await feed.checkpoints.load(name);
+    const ranges = row ? parseRanges(row.value, name) : await rangesOfRows(feed, settings.name);
+    if (ranges.some(([a, b]) => a === from && b === to)) return;
+    const overlap = ranges.find(([a, b]) => a <= to && b >= from);
+    if (overlap) throw new ConsumerLeaseError(settings.name, `slices ${from}-${to} overlap the range ${overlap[0]}-${overlap[1]} it already has`);
+    const value = JSON.stringify({ v: 1, ranges: [...ranges, [from, to]].sort((x, y) => x[0] - y[0]) });
+    if (await feed.checkpoints.save(name, value, (row?.version ?? 0) + 1)) return;
+  }
+}
+
+/** The ranges of a name's checkpoint rows (`<name>#<from>-<to>`). */
+async function rangesOfRows(feed: FeedAccess, name: string): Promise<[number, number][]> {
+  const ranges: [number, number][] = [];
+  for (const row of await feed.checkpoints.list()) {
+    const match = /^(.*)#(\d+)-(\d+)$/.exec(row.name);
+    if (match && match[1] === name) ranges.push([Number(match[2]), Number(match[3])]);
+  }
+  return ranges;
+}
+
+function parseRanges(value: string, name: string): [number, number][] {
+  const parsed = JSON.parse(value) as { v?: number; ranges?: unknown };
+  if (parsed?.v !== 1 || !Array.isArray(parsed.ranges)) throw new ValidationError('checkpoint', `${name} is not a ranges row this version of keyvent wrote`);
+  return parsed.ranges as [number, number][];
 }
 
 function parseCheckpoint(value: string, name: string): Checkpoint {
