@@ -108,10 +108,10 @@ export async function expectError<T>(action: () => Promise<unknown>, guard: (err
 /** A driver's settings (not calls), which a wrapper passes on as they are. */
 export const DRIVER_SETTINGS = ['limits', 'atomicPriorCheck', 'preferredPageSize', 'listingDelayMs'] as const;
 
-export function wrapDriver(driver: KeyValueDriver, overrides: Partial<Pick<KeyValueDriver, 'putEvents'>>): KeyValueDriver {
+export function wrapDriver(driver: KeyValueDriver, overrides: Partial<Pick<KeyValueDriver, 'putEvents' | 'checkSequence'>>): KeyValueDriver {
   const wrapped: KeyValueDriver = {
     name: driver.name,
-    checkSequence: (key, sequence) => driver.checkSequence(key, sequence),
+    checkSequence: overrides.checkSequence ?? ((key, sequence) => driver.checkSequence(key, sequence)),
     fetchEvents: (key, after, limit, options) => driver.fetchEvents(key, after, limit, options),
     putEvents: overrides.putEvents ?? ((events, options) => driver.putEvents(events, options)),
     close: async () => {},

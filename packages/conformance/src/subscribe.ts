@@ -88,6 +88,41 @@ export function subscribeCases({ it, store, driver }: SuiteContext): void {
   // The bounds get a store of their own (on the suite's driver, which it never closes), so that only
   // their own commits reach their subscribers.
 
+  it('publishes a stream in sequence order when a commit issued later at a lower base lands first and is answered last', async () => {
+    const key = uniqueKey('subscribe');
+    const inner = driver();
+    let twoStored = () => {};
+    const stored = new Promise<void>((resolve) => (twoStored = resolve));
+    let laterAnswered = () => {};
+    const answered = new Promise<void>((resolve) => (laterAnswered = resolve));
+    const own = createStore(wrapDriver(inner, {
+      // Events 3-4 (at version 2) are written only once event 2 is stored, and event 2's reply comes after theirs.
+      checkSequence: async (at, sequence) => {
+        if (at === key && sequence === 2) await stored;
+        return inner.checkSequence(at, sequence);
+      },
+      putEvents: async (events, options) => {
+        const first = events[0]!;
+        if (first.key === key && first.sequence === 3) await stored;
+        await inner.putEvents(events, options);
+        if (first.key === key && first.sequence === 2) {
+          twoStored();
+          await answered;
+        }
+      },
+    }));
+    const seen: number[] = [];
+    own.subscribe((event) => void (event.key === key && seen.push(event.sequence)));
+    await own.append(key, makeEvents(1), { expectedVersion: 0 });
+    const later = own.append(key, makeEvents(2, 'Tested', 3), { expectedVersion: 2 });
+    const lower = own.append(key, makeEvents(1, 'Tested', 2), { expectedVersion: 1 });
+    assert.equal((await later).version, 4);
+    laterAnswered();
+    assert.equal((await lower).version, 2);
+    await own.close();
+    assert.deepEqual(seen, [1, 2, 3, 4]);
+  });
+
   it('drops a subscriber whose backlog a commit would pass, tells it what it missed, and keeps the others', async () => {
     const own = createStore(wrapDriver(driver(), {}));
     const key = uniqueKey('subscribe');

@@ -115,9 +115,10 @@ interface InFlightCommit {
 const settledOf = (commit: InFlightCommit) => (commit.settled ??= new Promise<void>((resolve) => (commit.settle = resolve)));
 
 /**
- * Delivers committed events to subscribers, each through its own bounded queue, in commit order per
- * stream. A commit's acknowledgement can overtake an earlier commit's on the wire, so a commit is
- * published only after every earlier commit of the same stream in flight through this store has settled.
+ * Delivers committed events to subscribers, each through its own bounded queue, in sequence order per
+ * stream. Acknowledgements can arrive in any order (a commit at a lower base may even be issued later
+ * and land first), so a commit is published only once every commit of the same stream through this
+ * store that is still in flight when it is acknowledged, at a lower base, has settled.
  */
 export function createPublisher() {
   const subscribers = new Set<Subscriber>();
@@ -136,13 +137,13 @@ export function createPublisher() {
   }
 
   /**
-   * Runs `commit` (which writes events after `base`) and publishes what it returns once every earlier
-   * commit of the stream has settled. The caller gets the result at once; only publication waits.
+   * Runs `commit` (which writes events after `base`) and publishes what it returns once every commit of
+   * the stream at a lower base, in flight when it returns, has settled (a commit stays in flight until it
+   * is published). The caller gets the result at once; only publication waits.
    */
   async function track<T extends { events: StoredEvent[] }>(key: string, base: number, commit: () => Promise<T>): Promise<T> {
     const entry: InFlightCommit = { base };
     const commits = inFlight.get(key) ?? [];
-    const earlier = commits.filter((other) => other.base < base).map(settledOf);
     if (commits.push(entry) === 1) inFlight.set(key, commits);
     const release = () => {
       if (commits.length === 1) inFlight.delete(key);
@@ -156,6 +157,8 @@ export function createPublisher() {
       release();
       throw error;
     }
+    // Judged now, not when the commit started: one issued later at a lower base may still be in flight.
+    const earlier = commits.filter((other) => other.base < base).map(settledOf);
     if (earlier.length === 0) {
       publish(result.events);
       release();
