@@ -232,7 +232,8 @@ async function registerRange(feed: FeedAccess, settings: Settings): Promise<void
     if (ranges.some(([a, b]) => a === from && b === to)) return;
     const overlap = ranges.find(([a, b]) => a <= to && b >= from);
     if (overlap) throw new ConsumerLeaseError(settings.name, `slices ${from}-${to} overlap the range ${overlap[0]}-${overlap[1]} it already has`);
-    const value = JSON.stringify({ v: 1, ranges: [...ranges, [from, to]].sort((x, y) => x[0] - y[0]) });
+    const next: [number, number][] = [...ranges, [from, to]];
+    const value = JSON.stringify({ v: 1, ranges: next.sort((x, y) => x[0] - y[0]) });
     if (await feed.checkpoints.save(name, value, (row?.version ?? 0) + 1)) return;
   }
 }

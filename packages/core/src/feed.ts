@@ -1,3 +1,4 @@
+import { backOff } from 'exponential-backoff';
 import type { CheckpointRow, DriverFeed, FeedRecord, KeyValueDriver } from './driver.js';
 import type { createDriverGate } from './driver-calls.js';
 import { DriverError, NotSupportedError, StoreClosedError, ValidationError } from './errors.js';
@@ -41,6 +42,8 @@ export const feedAccess: unique symbol = Symbol('keyvent.feedAccess');
 
 const ALL_SLICES = [0, FEED_SLICES - 1] as const;
 const READ_PAGE = 500;
+/** A re-stamp is tried until it lands (or the store closes): backing off up to 5 s between tries. */
+const RESTAMP_RETRIES = { numOfAttempts: Number.MAX_SAFE_INTEGER, startingDelay: 100, maxDelay: 5_000, jitter: 'full' as const };
 
 /** The slice (0..1023) of a stream key: the top 10 bits of the SHA-256 of its UTF-8 bytes. For splitting consumers by range. */
 export const sliceOf = (key: string): number => feedKeyOf(key).slice;
@@ -92,19 +95,24 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
 
   /**
    * A stamped commit acknowledged long after its stamp may sit below a settled reader already: stamp it
-   * again (its events may then appear twice in `readAll`, and reach a consumer twice). A failure here
-   * cannot undo the commit, which is stored: it is reported as a process warning.
+   * again (its events may then appear twice in `readAll`, and reach a consumer twice) before the append
+   * resolves. A re-stamp is idempotent, so it is tried, each time with a fresh stamp, until it lands or the
+   * store closes; only then is the failure a process warning (the commit is stored and cannot be undone,
+   * and a consumer still delivers it in order if its stream commits again within its record window).
    */
   async function restampIfLate(events: readonly StoredEvent[], stamped: { stamp: number } & FeedKey) {
     if (index?.kind !== 'stamped' || !index.restamp || clock() * 1000 - stamped.stamp <= restampAfterMs * 1000) return;
-    const again = nextStamp();
-    const positions = events.map((event) => feedPosition(again, stamped.hash, event.sequence));
+    const restamp = () => {
+      const again = nextStamp();
+      const positions = events.map((event) => feedPosition(again, stamped.hash, event.sequence));
+      return gate.call('feed.restamp', () => index.restamp!(events, positions));
+    };
     try {
-      await gate.call('feed.restamp', () => index.restamp!(events, positions));
+      await backOff(restamp, { ...RESTAMP_RETRIES, retry: () => !gate.isClosing() });
     } catch (error) {
       process.emitWarning(
-        `[keyvent] [${driver.name}] a late commit to ${JSON.stringify(events[0]!.key)} could not be stamped again (${String(error)}): ` +
-          'consumers that passed its stamp already may not see it',
+        `[keyvent] [${driver.name}] a late commit to ${JSON.stringify(events[0]!.key)} could not be stamped again before the store closed (${String(error)}): ` +
+          "consumers that passed its stamp deliver it only if its stream commits again within their record window",
       );
     }
   }
