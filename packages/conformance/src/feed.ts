@@ -142,6 +142,27 @@ export function feedCases(context: FeedContext): void {
     await assertDelivered(keys, seen, false);
   }, 120_000);
 
+  it('delivers, in order, an event whose entry became visible after the settled position passed it, once its stream commits again', async () => {
+    const prefix = `${uniqueKey('feed')}/`;
+    const key = `${prefix}late`;
+    const { seen, errors } = follow(prefix, { name: uniqueKey('consumer') });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await feedStore().append(key, makeEvents(1), { expectedVersion: 0 });
+    await eventually(() => seen.length === 1, DELIVERY_WAIT_MS);
+    // Until the settled position has passed event 1 whole (an earlier consumer forgot the stream then).
+    await new Promise((resolve) => setTimeout(resolve, FEED_TIMINGS.settleMs + 1_000));
+    // Event 2 is stamped twice settleMs in the past, by its writer's clock: below the settled position at once
+    // (as an entry visible late: index lag, or a request that landed long after it was sent).
+    const late = createStore({ ...feedDriver(), close: async () => {} }, { feed: { ...FEED_TIMINGS, clock: () => Date.now() - 2 * FEED_TIMINGS.settleMs } });
+    await late.append(key, makeEvents(1, 'Late'), { expectedVersion: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await feedStore().append(key, makeEvents(1), { expectedVersion: 2 });
+    await eventually(() => seen.length >= 3, DELIVERY_WAIT_MS);
+    await stopAll();
+    assert.deepEqual(seen.map((event) => event.sequence), [1, 2, 3]);
+    assert.deepEqual(errors, []);
+  }, 120_000);
+
   it("starts at the end with from: 'end', and at the start with from: 'start'", async () => {
     const prefix = `${uniqueKey('feed')}/`;
     const key = `${prefix}s`;

@@ -27,6 +27,14 @@ export interface ConsumerOptions {
   worker?: string;
   /** How long a lease lasts without renewal, in milliseconds; another worker waits for it to pass. Default 10,000. */
   leaseMs?: number;
+  /**
+   * Stamped feeds: how long after the settled position passed a stream's last handled event the consumer
+   * still remembers it (at most 5,000 streams: past that, the oldest are forgotten and `onError` told).
+   * An event whose index entry became visible after the settled position passed it (index lag or clock
+   * skew beyond `settleMs`, a commit landed late without an acknowledgement) is still delivered, in order,
+   * when its stream commits again within this window. Default 60,000.
+   */
+  recordWindowMs?: number;
   /** Keep no checkpoint and claim no lease (an ephemeral follower, e.g. `keyvent tail`). Default true. */
   checkpoint?: boolean;
   /** Told of every failure the consumer retries (a handler's throw, a backend error). Default `console.error`. */
@@ -48,8 +56,14 @@ interface Checkpoint {
   ps: string;
   /** Live position: the live pass read up to here. */
   pl: string;
-  /** Streams with events handled above `ps`: key hash, last sequence handled, the highest stamp handled. */
+  /** Streams with events handled stamped above `w`: key hash, last sequence handled, the highest stamp handled. */
   r: [string, number, number][];
+  /**
+   * The record window's floor (a stamp): every stream with an event handled stamped above it has a record,
+   * and every event stamped at or below it counts as handled. Absent in rows of earlier versions: the stamps
+   * `ps` covers whole.
+   */
+  w?: number;
   worker: string;
   /** Lease end, milliseconds since the epoch. */
   until: number;
@@ -60,7 +74,10 @@ interface Handled {
   stamp: number;
 }
 
+/** Records above the settled position past which the live pass waits for the settled one. */
 const MAX_RECORDS = 1_000;
+/** Records in all (the window's included): about 45 bytes each in the checkpoint row. */
+const MAX_WINDOW_RECORDS = 5_000;
 /** The most events read at once looking back along a stream for its last handled event. */
 const MAX_SCAN = 1_000;
 const SAVE_EVERY_MS = 1_000;
@@ -113,6 +130,8 @@ function checkOptions(options: ConsumerOptions) {
   const batchSize = options.batchSize ?? 100;
   const pollMs = options.pollMs ?? 250;
   const leaseMs = options.leaseMs ?? 10_000;
+  const recordWindowMs = options.recordWindowMs ?? 60_000;
+  assertSequence(recordWindowMs + 1, 'recordWindowMs');
   assertSequence(batchSize, 'batchSize');
   assertSequence(pollMs, 'pollMs');
   assertSequence(leaseMs, 'leaseMs');
@@ -128,6 +147,7 @@ function checkOptions(options: ConsumerOptions) {
     batchSize,
     pollMs,
     leaseMs,
+    recordWindowMs,
     /** How often a worker renews its lease: while idle, while its handler runs, while it backs off. */
     renewMs: Math.floor(leaseMs / 3),
     row: `${options.name}#${slices[0]}-${slices[1]}`,
@@ -188,7 +208,7 @@ interface State {
  */
 async function origin(feed: FeedAccess, settings: Settings): Promise<State> {
   const at = settings.from === 'start' ? FEED_START : await feed.settledLine();
-  return { checkpoint: { v: 1, ps: at, pl: at, r: [], worker: settings.worker, until: 0 }, version: 0 };
+  return { checkpoint: { v: 1, ps: at, pl: at, r: [], w: coveredStamp(at), worker: settings.worker, until: 0 }, version: 0 };
 }
 
 /**
@@ -262,9 +282,15 @@ function parseCheckpoint(value: string, name: string): Checkpoint {
   return checkpoint;
 }
 
+/** The highest stamp whose every position lies at or below `position`. */
+const coveredStamp = (position: string): number => (positionAtStamp(stampOf(position)) <= position ? stampOf(position) : stampOf(position) - 1);
+
 /** The passes over the feed for one claimed range, with the records that make them exact. */
 function createWorker(feed: FeedAccess, settings: Settings, state: State) {
   let { ps, pl } = state.checkpoint;
+  let floor = state.checkpoint.w ?? coveredStamp(ps);
+  const windowMicros = feed.kind === 'stamped' ? settings.recordWindowMs * 1000 : 0;
+  let windowCut = false;
   const records = new Map<string, Handled>(state.checkpoint.r.map(([hash, last, stamp]) => [hash, { last, stamp }]));
   let version = state.version;
   let savedAt = Date.now();
@@ -336,8 +362,7 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
     if (kind === 'settled') {
       ps = settledTo > ps ? settledTo : ps;
       settledCaughtUp = !more || held;
-      // A stream whose handled events all lie below the settled position needs no record: the position says it.
-      for (const [hash, handled] of records) if (positionAtStamp(handled.stamp) <= ps) records.delete(hash);
+      forgetBelowWindow();
     } else {
       pl = reached > pl ? reached : pl;
     }
@@ -347,10 +372,30 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
   }
 
   /**
+   * Moves the record window's floor up behind the settled position and forgets the streams whose handled
+   * events all lie at or below it. Past MAX_WINDOW_RECORDS the oldest go too, the floor rises with them
+   * (the window shrinks), and onError is told once.
+   */
+  function forgetBelowWindow() {
+    floor = Math.max(floor, coveredStamp(ps) - windowMicros);
+    if (records.size > MAX_WINDOW_RECORDS) {
+      const stamps = [...records.values()].map((handled) => handled.stamp).sort((a, b) => a - b);
+      floor = Math.max(floor, stamps[records.size - MAX_WINDOW_RECORDS - 1]!);
+      if (!windowCut) {
+        windowCut = true;
+        settings.onError(new Error(`consumer ${settings.name}: more than ${MAX_WINDOW_RECORDS} streams were handled within recordWindowMs (${settings.recordWindowMs} ms): the window now starts ${Math.round((stampOf(ps) - floor) / 1000)} ms behind the settled position`));
+      }
+    }
+    for (const [hash, handled] of records) if (handled.stamp <= floor) records.delete(hash);
+  }
+
+  /**
    * The last sequence of a stream with no record that this consumer handled: the highest event before
-   * `sequence` whose position is at or below the settled position. Events with no position (written with
-   * the feed off) were handled only with a later event of their stream (gap repair), so they count only
-   * below such an event. Read backwards from `sequence - 1` in growing pages: usually one read of one event.
+   * `sequence` stamped at or below the record window's floor. A handled event stamped above it would have
+   * left a record, so one there without (an entry that became visible after the settled position passed
+   * it) is not handled, and gap repair delivers it. Events with no position (written with the feed off)
+   * were handled only with a later event of their stream, so they count only below such an event. Read
+   * backwards from `sequence - 1` in growing pages: usually one read of one event.
    */
   async function handledWithoutRecord(key: string, sequence: number): Promise<number> {
     let high = sequence - 1;
@@ -359,11 +404,18 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
       const page = await feed.fetchRecords(key, low, high - low);
       for (let i = page.length - 1; i >= 0; i--) {
         const { event, position } = page[i]!;
-        if (position !== FEED_START && position <= ps) return event.sequence;
+        if (position !== FEED_START && stampOf(position) <= floor) return event.sequence;
       }
       high = low;
     }
     return 0;
+  }
+
+  /** How many streams have events handled above a position (by the live pass). */
+  function recordsAbove(position: string): number {
+    let count = 0;
+    for (const handled of records.values()) if (positionAtStamp(handled.stamp) > position) count++;
+    return count;
   }
 
   async function save(force: boolean) {
@@ -407,7 +459,7 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
    * write that landed although it reported a failure is then recognised as this worker's own.
    */
   async function write(until: number) {
-    unsaved ??= JSON.stringify({ v: 1, ps, pl, r: [...records].map(([hash, { last, stamp }]) => [hash, last, stamp]), worker: settings.worker, until } satisfies Checkpoint);
+    unsaved ??= JSON.stringify({ v: 1, ps, pl, r: [...records].map(([hash, { last, stamp }]) => [hash, last, stamp]), w: floor, worker: settings.worker, until } satisfies Checkpoint);
     if (!(await feed.checkpoints.save(settings.row, unsaved, version + 1))) {
       throw new ConsumerLeaseError(settings.name, `another worker took slices ${settings.slices.join('-')} over; this one stops`);
     }
@@ -421,7 +473,7 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
     async step(): Promise<boolean> {
       if (unsaved !== undefined) await write(0);
       const more = await pass('settled');
-      if (more || feed.kind === 'exact' || !settledCaughtUp || records.size >= MAX_RECORDS) {
+      if (more || feed.kind === 'exact' || !settledCaughtUp || recordsAbove(ps) >= MAX_RECORDS) {
         await save(false);
         return more;
       }
