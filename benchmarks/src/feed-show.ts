@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { openStoreAndDriver } from '@keyvent/cli';
-import type { EventStore } from '@keyvent/core';
+import { createStore, sliceOf, type EventStore } from '@keyvent/core';
 import { cliArguments, prepareBackend, type Backend } from './backends.js';
 import type { WorkerConfig } from './feed-worker.js';
 
@@ -38,6 +38,10 @@ export interface FeedShowReport {
   writerKills: number;
   /** Per consumer name: events delivered (repeats included), repeats after a kill, repeats of slow commits. */
   consumers: Record<string, { delivered: number; repeatedAfterKill: number; repeatedSlowCommit: number }>;
+  /** The rival workers (one name, overlapping ranges, started in the same millisecond): which ran, which was refused. */
+  rivals: { running: string[]; refused: string[] };
+  /** Events the writer with the feed off part-time stored without a position. */
+  feedOffEvents: number;
   /** Everything that breaks a guarantee; empty when the show passed. */
   problems: string[];
   /** Time from acknowledgement to first delivery to the solo consumer, ms: the skewed writer's and the others'. */
@@ -64,13 +68,28 @@ interface Worker {
   config: WorkerConfig;
   index: number;
   child?: ChildProcess;
+  /** A consumer whose range was refused: what it said. */
+  refused?: string;
 }
 
-const CONSUMERS = [
-  { name: 'shared', slices: [0, 511] as [number, number], worker: 'shared-low' },
-  { name: 'shared', slices: [512, 1023] as [number, number], worker: 'shared-high' },
-  { name: 'solo', slices: [0, 1023] as [number, number], worker: 'solo' },
+interface ConsumerSpec {
+  name: string;
+  slices: [number, number];
+  worker: string;
+  /** Started in the same millisecond as the other rival, with an overlapping range; not killed. */
+  rival?: boolean;
+}
+
+const CONSUMERS: ConsumerSpec[] = [
+  { name: 'shared', slices: [0, 511], worker: 'shared-low' },
+  { name: 'shared', slices: [512, 1023], worker: 'shared-high' },
+  { name: 'solo', slices: [0, 1023], worker: 'solo' },
+  { name: 'rival', slices: [0, 700], worker: 'rival-a', rival: true },
+  { name: 'rival', slices: [300, 1023], worker: 'rival-b', rival: true },
 ];
+/** The writer whose commits go through a store with the feed off every other FEED_OFF_MS. */
+const FEED_OFF_WRITER = 1;
+const FEED_OFF_MS = 2_500;
 
 /** Runs the show on a store URL (a fresh namespace); the backend must be running. */
 export async function runFeedShowOn(url: string, options: FeedShowOptions = {}): Promise<FeedShowReport> {
@@ -80,17 +99,24 @@ export async function runFeedShowOn(url: string, options: FeedShowOptions = {}):
   const { store } = await openStoreAndDriver(url);
   const acks: Ack[] = [];
   const keys = Array.from({ length: streams }, (_, i) => `show/${i}`);
+  // The rivals start at one instant, a few seconds ahead: time for both processes to be up.
+  const startAt = Date.now() + 4_000;
   const workers: Worker[] = [
-    ...CONSUMERS.map((consumer, index): Worker => ({ role: 'consumer', index, config: { feed: SHOW_FEED, ...consumer, log: join(directory, `${consumer.worker}.log`) } })),
-    ...Array.from({ length: writers }, (_, index): Worker => ({ role: 'writer', index, config: { feed: { ...SHOW_FEED, skewMs: index === 0 ? skewMs : 0 }, keys } })),
+    ...CONSUMERS.map(({ rival, ...consumer }, index): Worker => ({ role: 'consumer', index, config: { feed: SHOW_FEED, ...consumer, log: join(directory, `${consumer.worker}.log`), ...(rival ? { startAt } : {}) } })),
+    ...Array.from({ length: writers }, (_, index): Worker => ({
+      role: 'writer',
+      index,
+      config: { feed: { ...SHOW_FEED, skewMs: index === 0 ? skewMs : 0 }, keys, ...(index === FEED_OFF_WRITER ? { feedOffMs: FEED_OFF_MS } : {}) },
+    })),
   ];
+  const killable = (worker: Worker) => !(worker.role === 'consumer' && CONSUMERS[worker.index]!.rival);
   try {
     await Promise.all(workers.map((worker) => start(url, worker, acks)));
-    log(`${writers} writers (writer 0's clock ${skewMs} ms behind) and ${CONSUMERS.length} consumers running for ${seconds} s`);
+    log(`${writers} writers (writer 0's clock ${skewMs} ms behind, writer ${FEED_OFF_WRITER} with the feed off every other ${FEED_OFF_MS} ms) and ${CONSUMERS.length} consumers running for ${seconds} s`);
     const kills = [...Array(consumerKills).fill('consumer'), ...Array(writerKills).fill('writer')].sort(() => Math.random() - 0.5) as Worker['role'][];
     for (const [i, role] of kills.entries()) {
       await sleep((seconds * 1000) / (kills.length + 1));
-      const candidates = workers.filter((worker) => worker.role === role);
+      const candidates = workers.filter((worker) => worker.role === role && killable(worker));
       const victim = candidates[i % candidates.length]!;
       victim.child!.kill('SIGKILL');
       log(`killed ${role} ${victim.index}`);
@@ -98,16 +124,27 @@ export async function runFeedShowOn(url: string, options: FeedShowOptions = {}):
     }
     await sleep((seconds * 1000) / (kills.length + 1));
     for (const worker of workers.filter((w) => w.role === 'writer')) worker.child!.kill('SIGKILL');
+    // A last commit with the feed on to every stream: the feed-off writer's last events reach consumers before it.
+    const closing = createStore({ ...(await openStoreAndDriver(url)).driver }, { feed: SHOW_FEED });
+    for (const key of keys) await closing.append(key, { type: 'Closed', data: null }, { expectedVersion: 'any' });
+    await closing.close();
     // A killed writer's last request may still land on the server: read the streams until they stay put.
     let truth = await readBack(store, keys);
     for (let settled = false; !settled; ) {
       log(`writers stopped: ${acks.length} commits acknowledged, ${countOf(truth)} events stored; waiting for the consumers`);
-      await drained(directory, truth, SHOW_FEED.settleMs * 3 + 30_000, log);
+      await drained(directory, running(workers), truth, SHOW_FEED.settleMs * 3 + 30_000, log);
       const again = await readBack(store, keys);
       settled = countOf(again) === countOf(truth);
       truth = again;
     }
-    return await check(directory, truth, acks, { consumerKills, writerKills });
+    const report = await check(directory, running(workers), truth, acks, { consumerKills, writerKills });
+    const rivals = workers.filter((worker) => worker.role === 'consumer' && CONSUMERS[worker.index]!.rival);
+    const refused = rivals.filter((worker) => worker.refused).map((worker) => CONSUMERS[worker.index]!.worker);
+    report.rivals = { running: rivals.filter((worker) => !worker.refused).map((worker) => CONSUMERS[worker.index]!.worker), refused };
+    if (refused.length !== 1) report.problems.push(`of the two rival workers, ${refused.length} were refused (exactly one must run)`);
+    report.feedOffEvents = await countFeedOff(url, keys);
+    if (report.feedOffEvents === 0) report.problems.push('the writer with the feed off part-time stored nothing without a position');
+    return report;
   } finally {
     for (const worker of workers) worker.child?.kill('SIGKILL');
     await store.close();
@@ -130,9 +167,29 @@ function start(url: string, worker: Worker, acks: Ack[]): Promise<void> {
       if (line === 'ready') {
         child.off('exit', early);
         resolve();
-      } else if (line.startsWith('ack ')) acks.push({ ...(JSON.parse(line.slice(4)) as Omit<Ack, 'at' | 'writer'>), at: Date.now(), writer: worker.index });
+      } else if (line.startsWith('refused ')) worker.refused = line.slice(8); else if (line.startsWith('ack ')) acks.push({ ...(JSON.parse(line.slice(4)) as Omit<Ack, 'at' | 'writer'>), at: Date.now(), writer: worker.index });
     });
   });
+}
+
+/** The consumers that run (a refused rival is left out). */
+const running = (workers: Worker[]): ConsumerSpec[] =>
+  workers.filter((worker) => worker.role === 'consumer' && !worker.refused).map((worker) => CONSUMERS[worker.index]!);
+
+/** Does a consumer name's running ranges hold the stream? */
+const covers = (consumers: ConsumerSpec[], name: string, key: string) =>
+  consumers.some((consumer) => consumer.name === name && sliceOf(key) >= consumer.slices[0] && sliceOf(key) <= consumer.slices[1]);
+
+/** How many stored events have no feed position (read with the driver's fetchRecords). */
+async function countFeedOff(url: string, keys: string[]): Promise<number> {
+  const { driver, store } = await openStoreAndDriver(url);
+  try {
+    let count = 0;
+    for (const key of keys) count += (await driver.feed!.fetchRecords(key, 0, 1_000_000)).filter((record) => record.position === '').length;
+    return count;
+  } finally {
+    await store.close();
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -180,28 +237,29 @@ async function readLog(file: string): Promise<{ run: string; batches: Batch[] }[
  * Waits until every consumer name has been delivered every stored event, for as long as deliveries go on:
  * it fails only when nothing new was delivered for `stallMs` (a consumer stuck, not a slow machine).
  */
-async function drained(directory: string, truth: Map<string, string[]>, stallMs: number, log: (line: string) => void) {
+async function drained(directory: string, consumers: ConsumerSpec[], truth: Map<string, string[]>, stallMs: number, log: (line: string) => void) {
   let deadline = Date.now() + stallMs;
   let delivered = -1;
-  const total = [...truth.values()].reduce((n, ids) => n + ids.length, 0);
   for (;;) {
     const seen = new Map<string, Set<string>>();
-    for (const consumer of CONSUMERS) {
+    for (const consumer of consumers) {
       const set = seen.get(consumer.name) ?? new Set();
       seen.set(consumer.name, set);
       for (const run of await readLog(join(directory, `${consumer.worker}.log`))) {
         for (const batch of run.batches) for (const [key, sequence] of batch.events) set.add(`${key}#${sequence}`);
       }
     }
-    if ([...seen.values()].every((set) => set.size >= total)) return log(`drained: ${[...seen].map(([name, set]) => `${name} ${set.size}`).join(', ')} of ${total}`);
+    const total = (name: string) => [...truth].reduce((n, [key, ids]) => n + (covers(consumers, name, key) ? ids.length : 0), 0);
+    const state = () => [...seen].map(([name, set]) => `${name} ${set.size} of ${total(name)}`).join(', ');
+    if ([...seen].every(([name, set]) => set.size >= total(name))) return log(`drained: ${state()}`);
     const now = [...seen.values()].reduce((n, set) => n + set.size, 0);
     if (now > delivered) (delivered = now), (deadline = Date.now() + stallMs);
-    if (Date.now() > deadline) throw new Error(`the consumers delivered nothing new for ${stallMs / 1000} s: ${[...seen].map(([name, set]) => `${name} ${set.size} of ${total}`).join(', ')}`);
+    if (Date.now() > deadline) throw new Error(`the consumers delivered nothing new for ${stallMs / 1000} s: ${state()}`);
     await sleep(500);
   }
 }
 
-async function check(directory: string, truth: Map<string, string[]>, acks: Ack[], kills: { consumerKills: number; writerKills: number }): Promise<FeedShowReport> {
+async function check(directory: string, running: ConsumerSpec[], truth: Map<string, string[]>, acks: Ack[], kills: { consumerKills: number; writerKills: number }): Promise<FeedShowReport> {
   const problems: string[] = [];
   for (const ack of acks) {
     const stored = truth.get(ack.key)!.slice(ack.first - 1, ack.first - 1 + ack.ids.length);
@@ -210,10 +268,10 @@ async function check(directory: string, truth: Map<string, string[]>, acks: Ack[
   const slowIds = new Set(acks.filter((ack) => ack.ms > SHOW_FEED.restampAfterMs).flatMap((ack) => ack.ids));
   const consumers: FeedShowReport['consumers'] = {};
   const firstDelivery = new Map<string, number>();
-  for (const name of new Set(CONSUMERS.map((consumer) => consumer.name))) {
+  for (const name of new Set(running.map((consumer) => consumer.name))) {
     const delivered = new Map<string, number>();
     const report = { delivered: 0, repeatedAfterKill: 0, repeatedSlowCommit: 0 };
-    for (const consumer of CONSUMERS.filter((c) => c.name === name)) {
+    for (const consumer of running.filter((c) => c.name === name)) {
       const runs = await readLog(join(directory, `${consumer.worker}.log`));
       if (runs.length === 0) problems.push(`${consumer.worker}: its log is empty (${(await readFile(join(directory, `${consumer.worker}.log`), 'utf8').catch((error: unknown) => String(error))).slice(0, 200)})`);
       const last = new Map<string, number>();
@@ -243,6 +301,7 @@ async function check(directory: string, truth: Map<string, string[]>, acks: Ack[
       }
     }
     for (const [key, ids] of truth) {
+      if (!covers(running, name, key)) continue;
       ids.forEach((_, i) => {
         if (!delivered.has(`${key}#${i + 1}`)) problems.push(`${name}: ${key}#${i + 1} was never delivered`);
       });
@@ -257,6 +316,8 @@ async function check(directory: string, truth: Map<string, string[]>, acks: Ack[
     consumers,
     problems: problems.slice(0, 50),
     lagMs: { skewed: lags(true), others: lags(false) },
+    rivals: { running: [], refused: [] },
+    feedOffEvents: 0,
   };
 }
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // A process of the feed show (feed-show.ts), run until killed:
 //   writer   <url> <config JSON>: appends commits of 1-3 events at 'any' to the show's streams, and prints
-//            a line per acknowledged commit (with how long the append took);
+//            a line per acknowledged commit (with how long the append took); with `feedOffMs`, every other
+//            period of that length it writes through a store with the feed off (a rolling upgrade's old writer);
 //   consumer <url> <config JSON>: a consumer of the feed whose handler appends each batch to a log file,
-//            synced, before returning (so the log holds at least what was checkpointed).
+//            synced, before returning (so the log holds at least what was checkpointed); with `startAt`, it
+//            starts at that time (two workers started in the same millisecond), and prints `refused` if its
+//            range is refused.
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { openStoreAndDriver } from '@keyvent/cli';
@@ -13,6 +16,10 @@ export interface WorkerConfig {
   feed: FeedOptions & { skewMs?: number };
   /** writer: the show's stream keys. */
   keys?: string[];
+  /** writer: writes with the feed off every other period of this many ms. */
+  feedOffMs?: number;
+  /** consumer: when to start, ms since the epoch. */
+  startAt?: number;
   /** consumer: its name, slices, worker name and log file. */
   name?: string;
   slices?: [number, number];
@@ -25,6 +32,10 @@ const config = JSON.parse(json!) as WorkerConfig;
 const { skewMs = 0, ...timings } = config.feed;
 const { driver } = await openStoreAndDriver(url!);
 const store = createStore(driver, { feed: { ...timings, clock: () => Date.now() - skewMs } });
+// The same backend with the feed off: its commits carry no position.
+const feedOff = createStore({ ...driver, feed: undefined, close: async () => {} });
+const began = Date.now();
+const writerNow = () => (config.feedOffMs && Math.floor((Date.now() - began) / config.feedOffMs) % 2 === 1 ? feedOff : store);
 
 if (role === 'writer') {
   const keys = config.keys!;
@@ -37,7 +48,7 @@ if (role === 'writer') {
         const size = 1 + Math.floor(Math.random() * 3);
         const started = Date.now();
         try {
-          const result = await store.append(key, Array.from({ length: size }, (_, i) => ({ type: 'Shown', data: { i }, id: `${commit}/${i}` })));
+          const result = await writerNow().append(key, Array.from({ length: size }, (_, i) => ({ type: 'Shown', data: { i }, id: `${commit}/${i}` })));
           // A pipe's writes are synchronous on Linux: once the append resolved, the line is out before a kill.
           process.stdout.write(`ack ${JSON.stringify({ key, first: result.version - size + 1, ids: result.events.map((event) => event.id), ms: Date.now() - started })}\n`);
         } catch {
@@ -55,7 +66,8 @@ if (role === 'writer') {
     fsyncSync(log);
   };
   line({ start: run });
-  createConsumer(store, {
+  if (config.startAt) await new Promise((resolve) => setTimeout(resolve, Math.max(0, config.startAt! - Date.now())));
+  const consumer = createConsumer(store, {
     name: config.name!,
     slices: config.slices,
     worker: config.worker,
@@ -64,6 +76,7 @@ if (role === 'writer') {
     handler: (events) => line({ run, batch: ++batch, at: Date.now(), events: events.map((event) => [event.key, event.sequence, event.id]) }),
     onError: (error) => process.stderr.write(`consumer ${config.name}: ${String(error)}\n`),
   });
+  consumer.done.catch((error: unknown) => process.stdout.write(`refused ${String(error).replace(/\n/g, ' ')}\n`));
   process.stdout.write('ready\n');
   process.once('SIGTERM', () => {
     closeSync(log);

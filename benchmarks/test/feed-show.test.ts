@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { runFeedShow } from '../src/feed-show.js';
 
-// Issue 12's show, on every server backend: 4 writer processes (one with its clock 3 s behind) and 3
-// consumer processes (two sharing one name by slice ranges, one alone) for 20 s, with 5 consumer and 5
-// writer SIGKILLs; then every stream read back and every consumer's log checked against it. LevelDB
+// Issue 12's show, on every server backend: 4 writer processes (one with its clock 3 s behind, one with
+// the feed off every other 2.5 s) and 5 consumer processes (two sharing one name by slice ranges, one
+// alone, two rivals of one name with overlapping ranges started in the same millisecond) for 20 s, with 5
+// consumer and 5 writer SIGKILLs; then every stream read back and every consumer's log checked against it. LevelDB
 // admits one process per directory, so it (and memory) are held to the feed in the conformance suite.
 describe('the change feed under kills (feed show)', () => {
   it('the compiled worker exists (pnpm build)', () => {
@@ -20,5 +21,7 @@ describe('the change feed under kills (feed show)', () => {
     expect(report.consumerKills).toBe(5);
     expect(report.writerKills).toBe(5);
     expect(report.lagMs.skewed.count).toBeGreaterThan(0);
+    expect(report.rivals.refused).toHaveLength(1);
+    expect(report.feedOffEvents).toBeGreaterThan(0);
   }, 900_000);
 });
