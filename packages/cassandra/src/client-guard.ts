@@ -4,6 +4,8 @@ import type { Client } from 'cassandra-driver';
 interface Host {
   address: string;
   shutdown(waitForPending: boolean): Promise<void>;
+  getInFlight?(): number;
+  pool?: { isClosing?(): boolean };
 }
 
 /** The part of cassandra-driver's (internal) ControlConnection the guard touches. */
@@ -28,6 +30,8 @@ export function guardClient(client: Client): void {
   shutDownReplacedHosts(client);
 }
 
+const controlOf = (client: Client) => (client as unknown as { controlConnection?: ControlConnection & { [GUARDED]?: true } }).controlConnection;
+
 /**
  * Runs the client's control-connection refreshes one at a time, and keeps a refresh's failure from
  * reaching the process as an unhandled rejection.
@@ -36,8 +40,9 @@ export function guardClient(client: Client): void {
  * set of health listeners that fires (a host going down, the control socket closing) and from each
  * reconnection it schedules with `setTimeout(() => this._refresh(), delay)`, with nothing to stop two
  * from running together. Each refresh begins with `this.connection = null`, so one refresh's catch
- * block, `this._triedHosts[this.connection.endpoint] = err`, can run after another nulled the field: a
- * `TypeError: Cannot read properties of null (reading 'endpoint')`, unhandled when that refresh came
+ * block, `this._triedHosts[this.connection.endpoint] = err`, or `_setHealthListeners`
+ * (`this.connection.once(…)`), can run after another nulled the field: a `TypeError: Cannot read
+ * properties of null (reading 'endpoint')` (or `'once'`), unhandled when that refresh came
  * from the timer, which ends a Node process. Every refresh that succeeds also adds its own health
  * listeners to the host (hence "11 down listeners added to [Host]" warnings), so each later reset
  * starts one refresh per set, and the races multiply. Resets of the control connection are ordinary in
@@ -49,7 +54,7 @@ export function guardClient(client: Client): void {
  * without this internal shape it does nothing.
  */
 function serializeControlConnectionRefreshes(client: Client): void {
-  const control = (client as unknown as { controlConnection?: ControlConnection & { [GUARDED]?: true } }).controlConnection;
+  const control = controlOf(client);
   if (!control || typeof control._refresh !== 'function' || control[GUARDED]) return;
   control[GUARDED] = true;
   const refresh = control._refresh.bind(control);
@@ -57,15 +62,20 @@ function serializeControlConnectionRefreshes(client: Client): void {
   let again = false;
 
   async function serially(): Promise<void> {
+    // Never settle before `running` holds this promise (a refresh asked for during a shutdown would
+    // otherwise leave a settled promise in `running`, and every later refresh folded into it).
+    await undefined;
     try {
       do {
         again = false;
         if (control!._isShuttingDown) return;
-        await refresh().catch((error: unknown) => {
-          control!.log?.('error', '[keyvent] a control connection refresh failed; trying again', error);
-          const timer = setTimeout(() => void control!._refresh(), RETRY_MS);
-          timer.unref();
-        });
+        await Promise.resolve()
+          .then(() => refresh())
+          .catch((error: unknown) => {
+            control!.log?.('error', '[keyvent] a control connection refresh failed; trying again', error);
+            const timer = setTimeout(() => void control!._refresh(), RETRY_MS);
+            timer.unref();
+          });
       } while (again);
     } finally {
       running = undefined;
@@ -90,14 +100,27 @@ function serializeControlConnectionRefreshes(client: Client): void {
  * connection pool lives on, reconnecting with timers of up to the reconnection policy's maximum (10
  * minutes by default) and holding sockets to a live node, one orphan pool per such reconnect; 300 resets
  * through the fault proxy left 265 of them, and the process alive minutes after shutdown. A host removed
- * from the map is shut down here (draining what is in flight); one the driver shut down already is left
- * as it is (the pool's shutdown is idempotent).
+ * from the map is shut down here: at once when nothing is in flight on it (a drain would leave the
+ * driver's ref'd fallback timer of `readTimeout` behind), else draining. Left alone: a host whose pool
+ * is closing already, and every host while the control connection itself is shutting down (a failed
+ * connect's reset, which shuts their pools itself).
+ *
+ * Left as it is: the driver builds its token map once, at first connect, so after a replacement the map
+ * still names the old Host object, now shut down: token-aware routing to that node is lost for the
+ * client's life (requests go to the other replicas and to the live object through the query plan's
+ * other hosts). Rebuilding it here (`metadata.buildTokens`) broke routing altogether in the reset
+ * storm: the new Host has no tokens yet when it is added.
  */
 function shutDownReplacedHosts(client: Client): void {
   const hosts = (client as unknown as { hosts?: { on?: (event: string, listener: (host: Host) => void) => unknown; [GUARDED]?: true } }).hosts;
   if (!hosts || typeof hosts.on !== 'function' || hosts[GUARDED]) return;
   hosts[GUARDED] = true;
+  const control = controlOf(client);
   hosts.on('remove', (host) => {
-    if (typeof host?.shutdown === 'function') host.shutdown(true).catch(() => {});
+    if (typeof host?.shutdown !== 'function' || control?._isShuttingDown || host.pool?.isClosing?.()) return;
+    const draining = (host.getInFlight?.() ?? 1) > 0;
+    Promise.resolve()
+      .then(() => host.shutdown(draining))
+      .catch(() => {});
   });
 }

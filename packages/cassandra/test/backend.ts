@@ -75,7 +75,7 @@ async function startClusterForTests(extra: Partial<ClientOptions>) {
     await createCassandraSchema(client, { keyspace, replication: `{'class': 'SimpleStrategy', 'replication_factor': ${replicationFactor}}` });
     if (cluster.nodes) {
       const nodes = cluster.nodes;
-      await waitUntilEveryNodeSeesAll(client, keyspace, nodes.length).catch((error: unknown) => {
+      await waitUntilEveryNodeSeesAll(client, keyspace, nodes.length, 120_000).catch((error: unknown) => {
         const logs = nodes.map((node) => `--- ${node.address} ---\n${node.logTail()}`).join('\n');
         throw new ClusterNotTogetherError(`${(error as Error).message}: ${String((error as Error).cause ?? '')}\n${logs}`);
       });
@@ -94,7 +94,7 @@ async function startClusterForTests(extra: Partial<ClientOptions>) {
  * touching the next: a read at ALL that a node coordinates is refused as unavailable while it still
  * holds a peer down. Returns how long it took.
  */
-export async function waitUntilEveryNodeSeesAll(client: Client, keyspace: string, nodes: number, timeoutMs = 120_000): Promise<number> {
+export async function waitUntilEveryNodeSeesAll(client: Client, keyspace: string, nodes: number, timeoutMs = 300_000): Promise<number> {
   const started = Date.now();
   const options = { consistency: types.consistencies.all, prepare: true };
   while (client.hosts.values().filter((host) => host.isUp()).length < nodes) {

@@ -43,9 +43,20 @@ function resetStorm(appends: number, boundMs: number) {
 it('a process whose client sees 300 connection resets stays up, keeps every append true, and exits once the store is closed', async () => {
   const run = await resetStorm(300, 240_000);
   expect({ hung: run.hung, code: run.code, stderr: run.stderr.split('\n').filter((line) => /TypeError|Unhandled|uncaught|MaxListeners/i.test(line)) }).toEqual({ hung: false, code: 0, stderr: [] });
-  const { resets, outcomes } = JSON.parse(run.stdout.trim().split('\n').pop()!) as { resets: number; outcomes: Record<string, number> };
-  expect(resets).toBe(300);
+  const { resets, outcomes, timers } = JSON.parse(run.stdout.trim().split('\n').pop()!) as { resets: number; outcomes: Record<string, number>; timers: number };
+  expect({ resets, outcomes }).toMatchObject({ resets: 300 });
+  expect(timers).toBe(0);
   // New streams at version 0: every append is acknowledged (its resend finds its own ids) or retryable.
   expect(Object.keys(outcomes).filter((outcome) => outcome !== 'acknowledged' && outcome !== 'KEYVENT_DRIVER')).toEqual([]);
   expect(outcomes.acknowledged).toBeGreaterThan(250);
 }, 300_000);
+
+// A client whose connect fails (its keyspace missing): the driver's reset clears client.hosts; the guard
+// must leave those pools to it (draining them left a ref'd fallback timer of readTimeout, 12.1 s).
+it('leaves nothing that keeps the process alive after a client whose connect failed is closed', async () => {
+  const run = await resetStorm(0, 120_000);
+  expect({ hung: run.hung, code: run.code }).toEqual({ hung: false, code: 0 });
+  const { outcomes, timers } = JSON.parse(run.stdout.trim().split('\n').pop()!) as { outcomes: Record<string, number>; timers: number };
+  expect(outcomes.acknowledged).toBeUndefined();
+  expect(timers).toBe(0);
+}, 180_000);

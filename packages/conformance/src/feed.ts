@@ -408,7 +408,7 @@ export function feedCases(context: FeedContext): void {
   });
 
   /** Long enough that a renewal (a third of it) lands in time on a busy cluster. */
-  const LEASE_MS = 1_500;
+  const LEASE_MS = 4_000;
   for (const [what, handler] of [
     ['a handler that runs three times the lease', (calls: number) => new Promise<void>((resolve) => setTimeout(resolve, calls === 1 ? 3 * LEASE_MS : 0))],
     ['a handler that throws for three times the lease (backing off)', async (calls: number, since: number) => {

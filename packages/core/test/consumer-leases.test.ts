@@ -1,33 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createConsumer, createMemoryDriver, createStore, isConsumerLeaseError, type Consumer, type ConsumerOptions, type FeedEvent } from '@keyvent/core';
-import { eventually, sleep } from './helpers.js';
+import { consumerFixture, eventually, sleep, stopAfterTest, stopConsumers } from './helpers.js';
 
-const running: Consumer[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((consumer) => consumer.stop()));
-});
-
-/** A store on the memory driver (an exact feed: no settle delay), and consumers of one name on it. */
-function setup() {
-  const driver = createMemoryDriver();
-  const store = createStore(driver);
-  function follow(options: Partial<ConsumerOptions> = {}) {
-    const seen: FeedEvent[] = [];
-    const consumer = createConsumer(store, { name: 'projection', pollMs: 10, handler: (events) => void seen.push(...events), ...options });
-    running.push(consumer);
-    return { seen, consumer };
-  }
-  /** The worker named in a range's checkpoint row, once a worker has claimed it. */
-  async function holder(row: string): Promise<string | undefined> {
-    const found = await driver.feed!.loadCheckpoint(row);
-    return found && (JSON.parse(found.value) as { worker: string }).worker;
-  }
-  return { driver, store, follow, holder };
-}
+afterEach(stopConsumers);
 
 describe('consumer leases', () => {
   it('keeps a second worker out while the lease is live, and lets it in once the first stops', async () => {
-    const { store, follow, holder } = setup();
+    const { store, follow, holder } = consumerFixture();
     const first = follow({ worker: 'a', leaseMs: 60_000 });
     await eventually(async () => (await holder('projection#0-1023')) === 'a');
     // The second worker looks again every 200 ms (its own leaseMs), so it sees the release at once.
@@ -46,7 +25,7 @@ describe('consumer leases', () => {
   });
 
   it('lets a worker take over its own live lease at once (a restart under the same worker name)', async () => {
-    const { driver, store, follow } = setup();
+    const { driver, store, follow } = consumerFixture();
     const lease = { v: 1, ps: '', pl: '', r: [], worker: 'a', until: Date.now() + 60_000 };
     await driver.feed!.saveCheckpoint('projection#0-1023', JSON.stringify(lease), 1);
     const restarted = follow({ worker: 'a', leaseMs: 60_000 });
@@ -55,7 +34,7 @@ describe('consumer leases', () => {
   });
 
   it('runs workers on adjacent slice ranges, and refuses a range that shares a slice with one of them', async () => {
-    const { follow, holder } = setup();
+    const { follow, holder } = consumerFixture();
     follow({ slices: [0, 511] });
     await eventually(async () => (await holder('projection#0-511')) !== undefined);
     const high = follow({ slices: [512, 1023] });
@@ -72,7 +51,7 @@ describe('consumer leases', () => {
   });
 
   it('resolves done, without error, when stopped while it waits for another worker\'s lease', async () => {
-    const { follow, holder } = setup();
+    const { follow, holder } = consumerFixture();
     follow({ worker: 'a', leaseMs: 60_000 });
     await eventually(async () => (await holder('projection#0-1023')) === 'a');
     const waiting = follow({ worker: 'b', leaseMs: 60_000 });
@@ -97,7 +76,7 @@ describe('consumer leases', () => {
     });
     const seen: FeedEvent[] = [];
     const consumer = createConsumer(store, { name: 'projection', pollMs: 10, handler: (events) => void seen.push(...events) });
-    running.push(consumer);
+    stopAfterTest(consumer);
     for (const n of [1, 2, 3]) {
       await store.append('s', { type: 'T', data: n });
       await eventually(() => seen.length === n);
@@ -108,7 +87,7 @@ describe('consumer leases', () => {
   });
 
   it('stops with ConsumerLeaseError once another worker wrote its checkpoint row in between', async () => {
-    const { driver, store, follow, holder } = setup();
+    const { driver, store, follow, holder } = consumerFixture();
     const first = follow({ worker: 'a', leaseMs: 60_000 });
     await eventually(async () => (await holder('projection#0-1023')) === 'a');
     const row = (await driver.feed!.loadCheckpoint('projection#0-1023'))!;

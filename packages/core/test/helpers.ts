@@ -1,4 +1,4 @@
-import { createMemoryDriver, type KeyValueDriver, type MemoryDriverOptions } from '@keyvent/core';
+import { createConsumer, createMemoryDriver, createStore, type Consumer, type ConsumerOptions, type FeedEvent, type KeyValueDriver, type MemoryDriverOptions } from '@keyvent/core';
 
 export type CallLog = Record<string, number>;
 
@@ -52,10 +52,38 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
 }
 
 /** Polls until `condition` holds; fails after `ms`. For deliveries that happen in the background. */
-export async function eventually(condition: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
+export async function eventually(condition: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
     await sleep(5);
   }
+}
+
+const runningConsumers: Consumer[] = [];
+
+/** Has `stopConsumers` stop a consumer a test started itself. */
+export const stopAfterTest = (consumer: Consumer) => void runningConsumers.push(consumer);
+
+/** Stops the consumers `consumerFixture` started: for `afterEach`. */
+export const stopConsumers = () => Promise.all(runningConsumers.splice(0).map((consumer) => consumer.stop()));
+
+/** A store on the memory driver (an exact feed: no settle delay), and consumers of one name on it. */
+export function consumerFixture() {
+  const driver = createMemoryDriver();
+  const store = createStore(driver);
+  function follow(options: Partial<ConsumerOptions> = {}) {
+    const seen: FeedEvent[] = [];
+    const consumer = createConsumer(store, { name: 'projection', pollMs: 10, handler: (events) => void seen.push(...events), ...options });
+    runningConsumers.push(consumer);
+    return { seen, consumer };
+  }
+  /** The worker named in a range's checkpoint row, once a worker has claimed it. */
+  async function holder(row: string): Promise<string | undefined> {
+    const found = await driver.feed!.loadCheckpoint(row);
+    return found && (JSON.parse(found.value) as { worker: string }).worker;
+  }
+  /** Has a worker claimed a range (written a range's row, `<name>#<from>-<to>`)? */
+  const claimed = async () => (await driver.feed!.listCheckpoints()).some((row) => /#\d+-\d+$/.test(row.name));
+  return { driver, store, follow, holder, claimed };
 }

@@ -62,7 +62,7 @@ describe('publication order', () => {
     const rival = store.append('s', event(0), { expectedVersion: 0 }).catch((error: unknown) => error);
     await sleep(5);
     await store.append('s', event(1), { expectedVersion: 0 });
-    await eventually(() => seen.length === 1, 500);
+    await eventually(() => seen.length === 1);
     releaseRival();
     expect(await rival).toMatchObject({ code: 'KEYVENT_CONCURRENCY' });
     await store.close();

@@ -129,7 +129,7 @@ describe('closeTimeoutMs', () => {
     const store = createStore(driver, { closeTimeoutMs: 50 });
     store.subscribe(() => new Promise<void>(() => {}), { onDropped: () => {} });
     await store.append('s', event(1));
-    expect(await settlesWithin(store.close(), 2000)).toBe(true);
+    expect(await settlesWithin(store.close(), 10_000)).toBe(true);
     expect(driverClosed).toBe(true);
   });
 });
