@@ -12,6 +12,7 @@ interface Host {
 interface ControlConnection {
   _refresh(hostIterator?: unknown): Promise<void>;
   _isShuttingDown?: boolean;
+  _reconnectionSchedule?: Iterator<number>;
   log?(level: string, message: string, error?: unknown): void;
 }
 
@@ -60,6 +61,7 @@ function serializeControlConnectionRefreshes(client: Client): void {
   const refresh = control._refresh.bind(control);
   let running: Promise<void> | undefined;
   let again = false;
+  const delays = takeOverReconnectionDelays(control);
 
   async function serially(): Promise<void> {
     // Never settle before `running` holds this promise (a refresh asked for during a shutdown would
@@ -84,12 +86,47 @@ function serializeControlConnectionRefreshes(client: Client): void {
 
   control._refresh = (hostIterator?: unknown) => {
     if (hostIterator !== undefined) return refresh(hostIterator);
+    const delay = delays.take();
+    if (delay > 0) {
+      // The driver's reconnection, scheduled with a delay of 0 (below): waited out here, on a timer that
+      // does not hold the process, and not run at all once the client shuts down.
+      return new Promise<void>((resolve) => setTimeout(resolve, delay).unref()).then(() => (control._isShuttingDown ? undefined : control._refresh()));
+    }
     if (running) {
       again = true;
       return running;
     }
     return (running = serially());
   };
+}
+
+/**
+ * The driver schedules a failed control connection's next try with `setTimeout(() => this._refresh(),
+ * delay)`, a delay of up to the reconnection policy's maximum (10 minutes by default), on a timer it
+ * keeps no handle of and never clears: after an outage it holds a process that closed its store until
+ * it fires. The schedule the driver reads the delay from is wrapped so that it reads 0; the delay it
+ * would have been is kept for the guard's `_refresh`, which waits it out on an unref'd timer.
+ */
+function takeOverReconnectionDelays(control: ControlConnection) {
+  const pending: number[] = [];
+  const wrap = (schedule: Iterator<number> | undefined): Iterator<number> | undefined =>
+    schedule && typeof schedule.next === 'function'
+      ? {
+          next: () => {
+            const step = schedule.next();
+            if (!step.done && typeof step.value === 'number' && step.value > 0) pending.push(step.value);
+            return step.done ? step : { done: false, value: 0 };
+          },
+        }
+      : schedule;
+  let current = wrap(control._reconnectionSchedule);
+  // The driver assigns a new schedule after each successful connect.
+  Object.defineProperty(control, '_reconnectionSchedule', {
+    configurable: true,
+    get: () => current,
+    set: (schedule: Iterator<number> | undefined) => void (current = wrap(schedule)),
+  });
+  return { take: () => pending.shift() ?? 0 };
 }
 
 /**

@@ -2,7 +2,8 @@
 // would in a user's): appends through a fault proxy that resets the connection on every one of them,
 // alternately losing the request and the reply, then closes the store and the proxy and must exit.
 // Arguments: the Cassandra node (host:port), its keyspace, the number of appends (0: one append on a client
-// whose connect fails, its keyspace missing). Prints, last, what still keeps the process alive after close.
+// whose connect fails, its keyspace missing; -1: one append, then an outage of 8 s, the node unreachable,
+// before the store is closed). Prints, last, what still keeps the process alive after close.
 import { createStore } from '@keyvent/core';
 import { startFaultProxy } from '@keyvent/testing';
 import { createCassandraDriver } from '../dist/index.js';
@@ -18,6 +19,13 @@ const outcomes = new Map();
 if (failedConnect) {
   const outcome = await store.append('storm/failed-connect', { type: 'A', data: 0 }).then(() => 'acknowledged', (error) => error.code ?? error.name);
   outcomes.set(outcome, 1);
+}
+if (Number(count) === -1) {
+  const outcome = await store.append(`storm/outage/${Date.now()}`, { type: 'A', data: 0 }, { expectedVersion: 0 }).then(() => 'acknowledged', (error) => error.code ?? error.name);
+  outcomes.set(outcome, 1);
+  // The node unreachable: the control connection's refreshes fail, and the driver schedules the next ones.
+  await proxy.close();
+  await new Promise((resolve) => setTimeout(resolve, 8_000));
 }
 for (let i = 0; i < Number(count); i++) {
   if (i % 2 === 0) proxy.dropNextRequest();
