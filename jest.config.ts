@@ -18,7 +18,7 @@ const config: Config = {
   // StrykerJS (pnpm mutate) copies the workspace into .stryker-tmp while it runs.
   modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
   testTimeout: 60_000,
-  // On two cores Jest runs every file in its own process (one worker: in band), so one timer a backend's
+  // On two cores Jest runs the files in its main process (one worker: in band), so one timer a backend's
   // client leaves behind holds the whole run open after its last case (a CI run hung so with 3,370 cases
   // passed). Exit once the cases are done; leaks that matter to users are asserted where they arise
   // (packages/cassandra/test/client-guard.test.ts counts the timers left after close).

@@ -15,11 +15,15 @@ export interface ConsumerOptions {
    * batch is offered again after a pause.
    */
   handler: (events: FeedEvent[]) => void | Promise<void>;
-  /** Where a consumer with no checkpoint starts: every event (`'start'`, the default) or those committed from now on (`'end'`). */
+  /**
+   * Where a consumer with no checkpoint starts: every event (`'start'`, the default) or those committed
+   * from now on (`'end'`; on a stamped feed also those of the last `settleMs`, and events with no position
+   * whose writer's timestamp is later than the start).
+   */
   from?: 'start' | 'end';
   /** The slices (0..1023) this worker covers, both ends included; workers of one name split the range. Default all. */
   slices?: readonly [number, number];
-  /** The most events per batch (a gap repaired may add a few). Default 100. */
+  /** The most events per batch (a long gap is repaired over several). Default 100. */
   batchSize?: number;
   /** How long to wait between polls of a quiet feed, in milliseconds. Default 250. */
   pollMs?: number;
@@ -64,6 +68,8 @@ interface Checkpoint {
    * `ps` covers whole.
    */
   w?: number;
+  /** `from: 'end'`: when the consumer began (ms since the epoch); an event with no position written before then counts as handled. */
+  t?: number;
   worker: string;
   /** Lease end, milliseconds since the epoch. */
   until: number;
@@ -76,6 +82,8 @@ interface Handled {
 
 /** Records above the settled position past which the live pass waits for the settled one. */
 const MAX_RECORDS = 1_000;
+/** The longest record window. */
+const MAX_RECORD_WINDOW_MS = 86_400_000;
 /** Records in all (the window's included): about 45 bytes each in the checkpoint row. */
 const MAX_WINDOW_RECORDS = 5_000;
 /** The most events read at once looking back along a stream for its last handled event. */
@@ -131,7 +139,9 @@ function checkOptions(options: ConsumerOptions) {
   const pollMs = options.pollMs ?? 250;
   const leaseMs = options.leaseMs ?? 10_000;
   const recordWindowMs = options.recordWindowMs ?? 60_000;
-  assertSequence(recordWindowMs + 1, 'recordWindowMs');
+  if (!Number.isInteger(recordWindowMs) || recordWindowMs < 0 || recordWindowMs > MAX_RECORD_WINDOW_MS) {
+    throw new ValidationError('recordWindowMs', `must be a whole number of milliseconds from 0 to ${MAX_RECORD_WINDOW_MS} (a day), got ${String(recordWindowMs)}`);
+  }
   assertSequence(batchSize, 'batchSize');
   assertSequence(pollMs, 'pollMs');
   assertSequence(leaseMs, 'leaseMs');
@@ -207,8 +217,9 @@ interface State {
  * `settleMs` before it started.
  */
 async function origin(feed: FeedAccess, settings: Settings): Promise<State> {
-  const at = settings.from === 'start' ? FEED_START : await feed.settledLine();
-  return { checkpoint: { v: 1, ps: at, pl: at, r: [], w: coveredStamp(at), worker: settings.worker, until: 0 }, version: 0 };
+  if (settings.from === 'start') return { checkpoint: { v: 1, ps: FEED_START, pl: FEED_START, r: [], w: coveredStamp(FEED_START), worker: settings.worker, until: 0 }, version: 0 };
+  const at = await feed.settledLine();
+  return { checkpoint: { v: 1, ps: at, pl: at, r: [], w: coveredStamp(at), t: Date.now(), worker: settings.worker, until: 0 }, version: 0 };
 }
 
 /**
@@ -269,8 +280,17 @@ async function rangesOfRows(feed: FeedAccess, name: string): Promise<[number, nu
 }
 
 function parseRanges(value: string, name: string): [number, number][] {
-  const parsed = JSON.parse(value) as { v?: number; ranges?: unknown };
-  if (parsed?.v !== 1 || !Array.isArray(parsed.ranges)) throw new ValidationError('checkpoint', `${name} is not a ranges row this version of keyvent wrote`);
+  let parsed: { v?: number; ranges?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(value) as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  const slice = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) < 1024;
+  const valid = (range: unknown) => Array.isArray(range) && range.length === 2 && slice(range[0]) && slice(range[1]) && range[0] <= range[1];
+  if (parsed?.v !== 1 || !Array.isArray(parsed.ranges) || !parsed.ranges.every(valid)) {
+    throw new ValidationError('checkpoint', `${name} is not a ranges row this version of keyvent wrote`);
+  }
   return parsed.ranges as [number, number][];
 }
 
@@ -289,6 +309,7 @@ const coveredStamp = (position: string): number => (positionAtStamp(stampOf(posi
 function createWorker(feed: FeedAccess, settings: Settings, state: State) {
   let { ps, pl } = state.checkpoint;
   let floor = state.checkpoint.w ?? coveredStamp(ps);
+  const began = state.checkpoint.t;
   const windowMicros = feed.kind === 'stamped' ? settings.recordWindowMs * 1000 : 0;
   let windowCut = false;
   const records = new Map<string, Handled>(state.checkpoint.r.map(([hash, last, stamp]) => [hash, { last, stamp }]));
@@ -336,7 +357,9 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
       }
       const wanted = Math.min(missing, room);
       const repaired = wanted > 0 ? await feed.fetchRecords(event.key, last, wanted) : [];
-      if (repaired.length !== wanted) throw new Error(`stream ${JSON.stringify(event.key)}: events ${last + 1}-${last + wanted} could not be read to fill a gap`);
+      if (repaired.length !== wanted || repaired.some((record, i) => record.event.sequence !== last + 1 + i)) {
+        throw new Error(`stream ${JSON.stringify(event.key)}: events ${last + 1}-${last + wanted} could not be read to fill a gap`);
+      }
       // The record lasts until the settled position passes this event: a stream caught up over several
       // batches keeps it between them, even when the events handed over so far have no position.
       let stamp = Math.max(handled?.stamp ?? 0, stampOf(position));
@@ -404,7 +427,7 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
       const page = await feed.fetchRecords(key, low, high - low);
       for (let i = page.length - 1; i >= 0; i--) {
         const { event, position } = page[i]!;
-        if (position !== FEED_START && stampOf(position) <= floor) return event.sequence;
+        if (position !== FEED_START ? stampOf(position) <= floor : began !== undefined && Date.parse(event.timestamp) < began) return event.sequence;
       }
       high = low;
     }
@@ -459,7 +482,7 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
    * write that landed although it reported a failure is then recognised as this worker's own.
    */
   async function write(until: number) {
-    unsaved ??= JSON.stringify({ v: 1, ps, pl, r: [...records].map(([hash, { last, stamp }]) => [hash, last, stamp]), w: floor, worker: settings.worker, until } satisfies Checkpoint);
+    unsaved ??= JSON.stringify({ v: 1, ps, pl, r: [...records].map(([hash, { last, stamp }]) => [hash, last, stamp]), w: floor, t: began, worker: settings.worker, until } satisfies Checkpoint);
     if (!(await feed.checkpoints.save(settings.row, unsaved, version + 1))) {
       throw new ConsumerLeaseError(settings.name, `another worker took slices ${settings.slices.join('-')} over; this one stops`);
     }

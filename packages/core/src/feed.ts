@@ -23,7 +23,11 @@ export interface FeedOptions {
   clock?: () => number;
 }
 
-/** An event read from the change feed, with its position: opaque, comparable within one store, a string to keep. */
+/**
+ * An event read from the change feed, with its position: opaque, comparable within one store, a string to
+ * keep. `''` for an event that has none (written with the feed off, delivered by gap repair): resume from
+ * the position of an event that has one.
+ */
 export type FeedEvent = StoredEvent & { position: string };
 
 export interface ReadAllOptions {
@@ -42,7 +46,7 @@ export const feedAccess: unique symbol = Symbol('keyvent.feedAccess');
 
 const ALL_SLICES = [0, FEED_SLICES - 1] as const;
 const READ_PAGE = 500;
-/** A re-stamp is tried until it lands (or the store closes): backing off up to 5 s between tries. */
+/** A re-stamp is tried until it lands (for at most settleMs): backing off up to 5 s between tries. */
 const RESTAMP_RETRIES = { numOfAttempts: Number.MAX_SAFE_INTEGER, startingDelay: 100, maxDelay: 5_000, jitter: 'full' as const };
 
 /** The slice (0..1023) of a stream key: the top 10 bits of the SHA-256 of its UTF-8 bytes. For splitting consumers by range. */
@@ -96,9 +100,10 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
   /**
    * A stamped commit acknowledged long after its stamp may sit below a settled reader already: stamp it
    * again (its events may then appear twice in `readAll`, and reach a consumer twice) before the append
-   * resolves. A re-stamp is idempotent, so it is tried, each time with a fresh stamp, until it lands or the
-   * store closes; only then is the failure a process warning (the commit is stored and cannot be undone,
-   * and a consumer still delivers it in order if its stream commits again within its record window).
+   * resolves. A re-stamp is idempotent, so it is tried, each time with a fresh stamp, until it lands, for
+   * at most `settleMs` (or until the store closes); only then is the failure a process warning and the
+   * append resolves (the commit is stored and cannot be undone, and a consumer still delivers it in order
+   * if its stream commits again within its record window).
    */
   async function restampIfLate(events: readonly StoredEvent[], stamped: { stamp: number } & FeedKey) {
     if (index?.kind !== 'stamped' || !index.restamp || clock() * 1000 - stamped.stamp <= restampAfterMs * 1000) return;
@@ -107,11 +112,12 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
       const positions = events.map((event) => feedPosition(again, stamped.hash, event.sequence));
       return gate.call('feed.restamp', () => index.restamp!(events, positions));
     };
+    const until = clock() + settleMs;
     try {
-      await backOff(restamp, { ...RESTAMP_RETRIES, retry: () => !gate.isClosing() });
+      await backOff(restamp, { ...RESTAMP_RETRIES, retry: () => !gate.isClosing() && clock() < until });
     } catch (error) {
       process.emitWarning(
-        `[keyvent] [${driver.name}] a late commit to ${JSON.stringify(events[0]!.key)} could not be stamped again before the store closed (${String(error)}): ` +
+        `[keyvent] [${driver.name}] a late commit to ${JSON.stringify(events[0]!.key)} could not be stamped again within settleMs (${String(error)}): ` +
           "consumers that passed its stamp deliver it only if its stream commits again within their record window",
       );
     }

@@ -1,7 +1,7 @@
 import { pageBudget } from './pages.js';
 import type { CheckpointRow, DriverFeed, DriverLimits, FeedRecord, FetchOptions, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
 import { ConcurrencyError } from './errors.js';
-import { FEED_START, feedPosition, positionAtStamp, stampOf } from './feed-positions.js';
+import { commitPrefixOf, FEED_START, feedPosition, positionAtStamp, sequenceOf, stampOf } from './feed-positions.js';
 import { compareKeys } from './keys.js';
 import type { StoredEvent } from './types.js';
 
@@ -93,7 +93,9 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
         const commit = commits[index]!;
         if (commit.slice < from || commit.slice > to) continue;
         let position = after;
-        for (const event of await fetchEvents(commit.key, commit.first - 1, commit.count)) {
+        // A page that resumes inside this commit reads on from `after`'s event, not the commit's first.
+        const inside = commitPrefixOf(after) === commitPrefixOf(feedPosition(index + 1, commit.hash, commit.first)) ? sequenceOf(after) : commit.first - 1;
+        for (const event of await fetchEvents(commit.key, inside, commit.first + commit.count - 1 - inside)) {
           position = feedPosition(index + 1, commit.hash, event.sequence);
           if (position > upTo) return { records, reached: upTo };
           if (position > after) records.push({ event, position });

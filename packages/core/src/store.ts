@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DriverLimits, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
 import { createDriverGate, type RetryOptions } from './driver-calls.js';
 import { ConcurrencyError, DriverError, isConcurrencyError, isDriverError, NotSupportedError, StoreClosedError, ValidationError } from './errors.js';
-import { assertStreamKey, isInternalStream } from './keys.js';
+import { assertStreamKey, isInternalStream, prefixEnd, SNAPSHOT_STREAM_PREFIXES } from './keys.js';
 import { endedByBytes, fetchRange, READ_PAGE_BYTES } from './pages.js';
 import { createFeedAccess, feedAccess, type FeedAccess, type FeedEvent, type FeedOptions, type ReadAllOptions } from './feed.js';
 import { createPublisher, type EventHandler, type SubscribeOptions } from './subscriptions.js';
@@ -352,14 +352,25 @@ export function createStore(driver: KeyValueDriver, options: StoreOptions = {}):
     if (prefix) request.prefix = prefix;
     if (startAfter !== undefined) request.startAfter = startAfter;
     return gate.spans.operation('list', { 'keyvent.limit': limit }, async (span) => {
-      // keyvent's own streams (snapshots) are not listed: pages are read on past them until full.
+      // keyvent's own streams (snapshots) are not listed: pages are read on past them until full, and a
+      // page that ends inside their key range goes on from its end (they sort together, and early: `$`).
       const keys: string[] = [];
       for (let ask = limit; ; ask = Math.max(limit - keys.length, INTERNAL_SKIP_PAGE)) {
         const page = await gate.call('listKeys', () => driver.listKeys!({ ...request, limit: ask }));
         const listed = page.filter((key) => !isInternalStream(key));
         keys.push(...listed.slice(0, limit - keys.length));
         if (page.length < ask || keys.length === limit) break;
-        request.startAfter = page[page.length - 1]!;
+        const last = page[page.length - 1]!;
+        const inside = SNAPSHOT_STREAM_PREFIXES.find((internal) => last.startsWith(internal));
+        const end = inside && prefixEnd(inside);
+        if (end === undefined || (prefix !== undefined && !end.startsWith(prefix))) {
+          request.startAfter = last;
+          continue;
+        }
+        // `startAfter` is exclusive: the key that is the range's end itself is looked up on its own.
+        if ((await gate.lastSequence(end)) > 0) keys.push(end);
+        if (keys.length === limit) break;
+        request.startAfter = end;
       }
       span.setAttribute('keyvent.stream_count', keys.length);
       return keys;

@@ -1,4 +1,5 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { isInternalStream } from './keys.js';
 import type { StoredEvent } from './types.js';
 import { assertSequence } from './validation.js';
 
@@ -174,7 +175,8 @@ export function createPublisher() {
   }
 
   function publish(events: StoredEvent[]): void {
-    if (closed) return;
+    // keyvent's own streams (snapshots) are no domain events: subscribers, like consumers, do not see them.
+    if (closed || isInternalStream(events[0]!.key)) return;
     for (const subscriber of subscribers) subscriber.offer(events);
   }
 

@@ -238,7 +238,10 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
       const { k: key, n: count, s: slice } = JSON.parse(value) as { k: string; n: number; s: number };
       if (slice < from || slice > to) continue;
       const position = entryKey.slice(1);
-      for (const event of await fetchEvents(key, sequenceOf(position) - 1, count)) {
+      const first = sequenceOf(position);
+      // A page that resumes inside this commit reads on from `after`'s event, not the commit's first.
+      const inside = commitPrefixOf(after) === commitPrefixOf(position) ? sequenceOf(after) : first - 1;
+      for (const event of await fetchEvents(key, inside, first + count - 1 - inside)) {
         const at = positionInCommit(position, event.sequence);
         if (at > after && at <= upTo) records.push({ event, position: at });
       }
