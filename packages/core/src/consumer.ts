@@ -108,7 +108,12 @@ const SAVE_EVERY_MS = 1_000;
 export function createConsumer(store: EventStore, options: ConsumerOptions): Consumer {
   const feed = store[feedAccess];
   feed.assertSupported();
-  const settings = checkOptions(options);
+  const checked = checkOptions(options);
+  // `'end'` is where the feed is when createConsumer is called, not when the claim, some round trips
+  // later, gets to it: a commit made right after this call is the consumer's to deliver.
+  const endLine = checked.from === 'end' ? feed.settledLine() : undefined;
+  endLine?.catch(() => {});
+  const settings: Settings = { ...checked, endLine, startedAt: Date.now() };
   return feed.runConsumer(() => {
     let stopping = false;
     let wake: (() => void) | undefined;
@@ -125,7 +130,11 @@ export function createConsumer(store: EventStore, options: ConsumerOptions): Con
   });
 }
 
-type Settings = ReturnType<typeof checkOptions>;
+type Settings = ReturnType<typeof checkOptions> & {
+  /** `from: 'end'`: the settled line read when the consumer was created. */
+  endLine?: Promise<string>;
+  startedAt: number;
+};
 
 function checkOptions(options: ConsumerOptions) {
   if (typeof options?.name !== 'string' || options.name.length === 0 || options.name.length > 200 || /[#\u0000]/.test(options.name)) {
@@ -218,8 +227,8 @@ interface State {
  */
 async function origin(feed: FeedAccess, settings: Settings): Promise<State> {
   if (settings.from === 'start') return { checkpoint: { v: 1, ps: FEED_START, pl: FEED_START, r: [], w: coveredStamp(FEED_START), worker: settings.worker, until: 0 }, version: 0 };
-  const at = await feed.settledLine();
-  return { checkpoint: { v: 1, ps: at, pl: at, r: [], w: coveredStamp(at), t: Date.now(), worker: settings.worker, until: 0 }, version: 0 };
+  const at = await (settings.endLine ?? feed.settledLine()).catch(() => feed.settledLine());
+  return { checkpoint: { v: 1, ps: at, pl: at, r: [], w: coveredStamp(at), t: settings.startedAt, worker: settings.worker, until: 0 }, version: 0 };
 }
 
 /**

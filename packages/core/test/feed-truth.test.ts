@@ -21,6 +21,15 @@ describe('readers told the truth', () => {
     expect(seen.map((event) => [event.sequence, event.position === ''])).toEqual([[501, true], [502, false]]);
   });
 
+  it("delivers to a from: 'end' consumer a commit made as soon as createConsumer returned", async () => {
+    const store = createStore(createMemoryDriver());
+    const seen: FeedEvent[] = [];
+    stopAfterTest(createConsumer(store, { name: 'now', from: 'end', pollMs: 10, handler: (events) => void seen.push(...events) }));
+    await store.append('s', [{ type: 'A', data: 1 }, { type: 'B', data: 2 }]);
+    await eventually(() => seen.length >= 2);
+    expect(seen.map((event) => event.sequence)).toEqual([1, 2]);
+  });
+
   it('lists past thousands of snapshot streams in a few reads, and the key at the end of their range', async () => {
     const { driver, calls } = countingDriver();
     const store = createStore(driver);
