@@ -42,6 +42,8 @@ let sentBytes = 0;
 let reverseQueries = false;
 /** Holds each transaction (`$batch`) this long before sending it, as a slow network would. */
 let delayBatchesMs = 0;
+/** While set, entity-group transactions wait for it (a commit in flight for as long as a case needs). */
+let holdBatches: Promise<void> | undefined;
 
 beforeAll(async () => {
   ({ backend, client } = await azureTablesForTests());
@@ -74,6 +76,7 @@ beforeAll(async () => {
     name: 'delayBatches',
     sendRequest: async (request, next) => {
       if (delayBatchesMs > 0 && request.url.includes('$batch')) await new Promise((resolve) => setTimeout(resolve, delayBatchesMs));
+      if (holdBatches && request.url.includes('$batch')) await holdBatches;
       return next(request);
     },
   });
@@ -424,8 +427,9 @@ describe('azure-tables driver: the change feed', () => {
     // Refused by its prior check (nothing at sequence 2): nothing at 3 either, but its writer marked the entry.
     expect(await outcomeOf(driver.putEvents(commit(key, 3, 1, 'refused'), { checkPrior: true, feed: stamped(key, start + 2) }))).toBe('ConcurrencyError');
     expect((await entriesOf(key)).find((entry) => entry.i === 'refused-3')?.x).toBe(true);
-    // A commit in flight: its entry is written, its transaction held for a second.
-    delayBatchesMs = 1_000;
+    // A commit in flight: its entry is written, its transaction held until the checks are done.
+    let release = () => {};
+    holdBatches = new Promise<void>((resolve) => (release = resolve));
     const inFlight = driver.putEvents(commit(key, 2, 1, 'two'), { checkPrior: true, feed: stamped(key, start + 3) });
     try {
       while (!(await entriesOf(key)).some((entry) => entry.i === 'two-2')) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -435,7 +439,8 @@ describe('azure-tables driver: the change feed', () => {
       // From there on: nothing yet, and still not past it.
       expect(await readSlice(key, page.complete!)).toMatchObject({ records: [], complete: page.complete });
     } finally {
-      delayBatchesMs = 0;
+      holdBatches = undefined;
+      release();
     }
     await inFlight;
     const landed = await readSlice(key, positionAtStamp(old - 1));
