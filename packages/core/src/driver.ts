@@ -49,7 +49,10 @@ export interface FeedReadOptions {
   upTo: string;
   /** Only streams whose slice is in this range, both ends included. */
   slices: readonly [number, number];
-  /** The most records to return (a driver reading whole commits may return up to one commit more). */
+  /**
+   * About how many records to return. A driver may return more (whole commits, a page per partition
+   * merged): the core cuts a page after its `limit`-th record, which then becomes how far it reached.
+   */
   limit: number;
 }
 
