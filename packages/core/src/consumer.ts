@@ -406,13 +406,15 @@ function createWorker(feed: FeedAccess, settings: Settings, state: State) {
   /**
    * Moves the record window's floor up behind the settled position and forgets the streams whose handled
    * events all lie at or below it. Past MAX_WINDOW_RECORDS the oldest go too, the floor rises with them
-   * (the window shrinks), and onError is told once.
+   * (the window shrinks), and onError is told once; never past what the settled position covers (events
+   * above it may be unread yet: the records of the live pass stay, bounded by its pause at MAX_RECORDS).
    */
   function forgetBelowWindow() {
-    floor = Math.max(floor, coveredStamp(ps) - windowMicros);
+    const covered = coveredStamp(ps);
+    floor = Math.max(floor, covered - windowMicros);
     if (records.size > MAX_WINDOW_RECORDS) {
       const stamps = [...records.values()].map((handled) => handled.stamp).sort((a, b) => a - b);
-      floor = Math.max(floor, stamps[records.size - MAX_WINDOW_RECORDS - 1]!);
+      floor = Math.max(floor, Math.min(covered, stamps[records.size - MAX_WINDOW_RECORDS - 1]!));
       if (!windowCut) {
         windowCut = true;
         settings.onError(new Error(`consumer ${settings.name}: more than ${MAX_WINDOW_RECORDS} streams were handled within recordWindowMs (${settings.recordWindowMs} ms): the window now starts ${Math.round((stampOf(ps) - floor) / 1000)} ms behind the settled position`));
