@@ -141,18 +141,20 @@ export function createFeedAccess(driver: KeyValueDriver, gate: DriverGate, optio
   /**
    * One page of the index in `(after, upTo]`: at most `limit` records, in position order. The one rule for
    * every driver, whatever its `read` returns (whole commits, a page per feed partition): records outside
-   * the range are dropped, and a page over `limit` is cut after its `limit`-th record, which is then how
-   * far it reached.
+   * the range are dropped, the rest put in position order once each, and a page over `limit` is cut after
+   * its `limit`-th record, which is then how far it reached.
    */
   async function read(after: string, upTo: string, slices: readonly [number, number], limit: number) {
     const feed = need();
     const page = await gate.call('feed.read', () => feed.read({ after, upTo, slices, limit }));
     let reached = page.reached < upTo ? page.reached : upTo;
     if (reached < upTo && reached <= after) throw new DriverError(driver.name, 'feed.read answered for nothing past `after` (reached must move on)');
-    let records = page.records.filter(({ position }) => position > after && position <= reached);
-    for (let i = 1; i < records.length; i++) {
-      if (records[i]!.position <= records[i - 1]!.position) throw new DriverError(driver.name, 'feed.read returned records out of position order');
-    }
+    // In position order, each position once: a driver that merges partitions or verifies entries against
+    // rows re-stamped meanwhile (Cassandra) may return a record out of order, or twice.
+    let records = page.records
+      .filter(({ position }) => position > after && position <= reached)
+      .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0))
+      .filter((record, i, sorted) => i === 0 || record.position !== sorted[i - 1]!.position);
     if (records.length > limit) {
       records = records.slice(0, limit);
       reached = records[limit - 1]!.position;

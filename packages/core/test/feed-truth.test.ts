@@ -30,6 +30,25 @@ describe('readers told the truth', () => {
     expect(seen.map((event) => event.sequence)).toEqual([1, 2]);
   });
 
+  it('reads a page a driver returns out of position order, or with a record twice, in order and once', async () => {
+    const memory = createMemoryDriver();
+    const driver: KeyValueDriver = {
+      ...memory,
+      feed: { ...memory.feed!, read: async (options) => {
+        const page = await memory.feed!.read(options);
+        return { ...page, records: [...page.records, ...page.records].reverse() };
+      } },
+    };
+    const store = createStore(driver);
+    const seen: FeedEvent[] = [];
+    stopAfterTest(createConsumer(store, { name: 'shuffled', pollMs: 10, handler: (events) => void seen.push(...events) }));
+    for (let i = 0; i < 5; i++) await store.append(`s-${i % 2}`, [{ type: 'A', data: i }, { type: 'B', data: i }]);
+    await eventually(() => seen.length >= 10);
+    const positions = seen.map((event) => event.position);
+    expect(positions).toEqual([...new Set(positions)].sort());
+    expect(seen).toHaveLength(10);
+  });
+
   it('lists past thousands of snapshot streams in a few reads, and the key at the end of their range', async () => {
     const { driver, calls } = countingDriver();
     const store = createStore(driver);
