@@ -226,9 +226,9 @@ interface State {
  * `settleMs` before it started.
  */
 async function origin(feed: FeedAccess, settings: Settings): Promise<State> {
-  if (settings.from === 'start') return { checkpoint: { v: 1, ps: FEED_START, pl: FEED_START, r: [], w: coveredStamp(FEED_START), worker: settings.worker, until: 0 }, version: 0 };
-  const at = await (settings.endLine ?? feed.settledLine()).catch(() => feed.settledLine());
-  return { checkpoint: { v: 1, ps: at, pl: at, r: [], w: coveredStamp(at), t: settings.startedAt, worker: settings.worker, until: 0 }, version: 0 };
+  const end = settings.from === 'end';
+  const at = end ? await (settings.endLine ?? feed.settledLine()).catch(() => feed.settledLine()) : FEED_START;
+  return { checkpoint: { v: 1, ps: at, pl: at, r: [], w: coveredStamp(at), ...(end ? { t: settings.startedAt } : {}), worker: settings.worker, until: 0 }, version: 0 };
 }
 
 /**

@@ -49,6 +49,14 @@ export const positionInCommit = (position: string, sequence: number): string =>
 /** The sequence a position carries. */
 export const sequenceOf = (position: string): number => parseInt(position.slice(STAMP_DIGITS + HASH_DIGITS), 16);
 
+/**
+ * For a driver reading whole commits: the sequence after which to read the commit whose first event is at
+ * `first`, for a page after `after`: `after`'s own when the page resumes inside this commit, else the one
+ * before the commit (all of it).
+ */
+export const resumeInCommit = (after: string, first: string): number =>
+  commitPrefixOf(after) === commitPrefixOf(first) ? sequenceOf(after) : sequenceOf(first) - 1;
+
 /** Is `value` a position this version wrote (or the start)? */
 export const isFeedPosition = (value: unknown): value is string =>
   value === FEED_START || (typeof value === 'string' && value.length === POSITION_LENGTH && /^[0-9a-f]+$/.test(value));

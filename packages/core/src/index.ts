@@ -7,7 +7,7 @@ export * from './errors.js';
 export { assertStreamKey, compareKeys, isInternalStream, MAX_KEY_BYTES, prefixEnd } from './keys.js';
 export { redactSecrets } from './secrets.js';
 export { sliceOf, type FeedEvent, type FeedOptions, type ReadAllOptions } from './feed.js';
-export { commitPrefixOf, FEED_SLICES, FEED_START, feedKeyOf, feedPosition, positionAtStamp, positionInCommit, sequenceOf, stampOf, type FeedKey } from './feed-positions.js';
+export { commitPrefixOf, FEED_SLICES, FEED_START, feedKeyOf, feedPosition, positionAtStamp, positionInCommit, resumeInCommit, sequenceOf, stampOf, type FeedKey } from './feed-positions.js';
 export { createClaimedDirectory, directoryShardOf, listShardedKeys, type ClaimedDirectoryOptions, type DirectoryEntry, type ShardPage, type ShardRange, type ShardReader } from './listing.js';
 export { layoutCheck } from './layout.js';
 export { pageBudget, READ_PAGE_BYTES } from './pages.js';

@@ -1,7 +1,7 @@
 import { pageBudget } from './pages.js';
 import type { CheckpointRow, DriverFeed, DriverLimits, FeedRecord, FetchOptions, KeyValueDriver, ListKeysOptions, PutEventsOptions } from './driver.js';
 import { ConcurrencyError } from './errors.js';
-import { commitPrefixOf, FEED_START, feedPosition, positionAtStamp, sequenceOf, stampOf } from './feed-positions.js';
+import { FEED_START, feedPosition, positionAtStamp, resumeInCommit, stampOf } from './feed-positions.js';
 import { compareKeys } from './keys.js';
 import type { StoredEvent } from './types.js';
 
@@ -93,8 +93,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
         const commit = commits[index]!;
         if (commit.slice < from || commit.slice > to) continue;
         let position = after;
-        // A page that resumes inside this commit reads on from `after`'s event, not the commit's first.
-        const inside = commitPrefixOf(after) === commitPrefixOf(feedPosition(index + 1, commit.hash, commit.first)) ? sequenceOf(after) : commit.first - 1;
+        const inside = resumeInCommit(after, feedPosition(index + 1, commit.hash, commit.first));
         for (const event of await fetchEvents(commit.key, inside, commit.first + commit.count - 1 - inside)) {
           position = feedPosition(index + 1, commit.hash, event.sequence);
           if (position > upTo) return { records, reached: upTo };
@@ -105,8 +104,10 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): KeyValueD
       return { records, reached: upTo };
     },
     settledPosition: async () => positionAtStamp(commits.length),
-    fetchRecords: async (key, afterSequence, limit) =>
-      (await fetchEvents(key, afterSequence, limit)).map((event) => ({ event, position: streams.get(key)?.positions.get(event.sequence) ?? FEED_START })),
+    async fetchRecords(key, afterSequence, limit) {
+      const positions = streams.get(key)?.positions;
+      return (await fetchEvents(key, afterSequence, limit)).map((event) => ({ event, position: positions?.get(event.sequence) ?? FEED_START }));
+    },
     loadCheckpoint: async (name) => checkpoints.get(name),
     async saveCheckpoint(name, value, version) {
       if ((checkpoints.get(name)?.version ?? 0) !== version - 1) return false;

@@ -14,6 +14,7 @@ import {
   type KeyValueDriver,
   layoutCheck,
   pageBudget,
+  resumeInCommit,
   type ListKeysOptions,
   type PutEventsOptions,
   type StoredEvent,
@@ -239,8 +240,7 @@ export function createLevelDriver(options: LevelDriverOptions): KeyValueDriver {
       if (slice < from || slice > to) continue;
       const position = entryKey.slice(1);
       const first = sequenceOf(position);
-      // A page that resumes inside this commit reads on from `after`'s event, not the commit's first.
-      const inside = commitPrefixOf(after) === commitPrefixOf(position) ? sequenceOf(after) : first - 1;
+      const inside = resumeInCommit(after, position);
       for (const event of await fetchEvents(key, inside, first + count - 1 - inside)) {
         const at = positionInCommit(position, event.sequence);
         if (at > after && at <= upTo) records.push({ event, position: at });
